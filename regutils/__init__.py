@@ -1,0 +1,62 @@
+"""regutils: the helper package of *Regularization in Deep Learning*.
+
+Data, models, the training loop, penalties, callbacks, experiments over seeds,
+plots and the exercise checker, in plain PyTorch. Every chapter imports it;
+nothing in it is generated from the notebooks.
+"""
+
+from regutils.callbacks import Callback, EarlyStopping, TrainState
+from regutils.data import (
+    Split,
+    load_digits,
+    load_torchvision,
+    make_polynomial_data,
+    make_sparse_regression,
+)
+from regutils.exercises import check, show_solution
+from regutils.experiments import compare, run_seeds, summarize
+from regutils.history import History
+from regutils.models import mlp, small_cnn
+from regutils.noise import GaussianNoise, gaussian_noise
+from regutils.penalties import l1_penalty, l2_penalty, penalized_parameters
+from regutils.plots import plot_gap, plot_learning_curves, plot_sweep
+from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
+from regutils.seed import set_seed
+from regutils.train import evaluate, fit, resolve_device
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "REFERENCE_FIT",
+    "REFERENCE_HIDDEN",
+    "Callback",
+    "EarlyStopping",
+    "GaussianNoise",
+    "History",
+    "Split",
+    "TrainState",
+    "check",
+    "compare",
+    "evaluate",
+    "fit",
+    "gaussian_noise",
+    "l1_penalty",
+    "l2_penalty",
+    "load_digits",
+    "load_torchvision",
+    "make_polynomial_data",
+    "make_sparse_regression",
+    "mlp",
+    "penalized_parameters",
+    "plot_gap",
+    "plot_learning_curves",
+    "plot_sweep",
+    "reference_model",
+    "reference_run",
+    "resolve_device",
+    "run_seeds",
+    "set_seed",
+    "show_solution",
+    "small_cnn",
+    "summarize",
+]

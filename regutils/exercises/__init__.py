@@ -1,0 +1,29 @@
+"""Auto-checked exercises: the mechanism and every chapter's exercises.
+
+Importing this package registers every chapter's exercises, so
+``check("chapter.name", fn)`` and ``show_solution("chapter.name")`` work from any
+notebook.
+"""
+
+from regutils.exercises import overfitting  # noqa: F401 - registers the chapter's exercises
+from regutils.exercises.core import (
+    REGISTRY,
+    Case,
+    CheckResult,
+    Exercise,
+    Solution,
+    check,
+    register,
+    show_solution,
+)
+
+__all__ = [
+    "REGISTRY",
+    "Case",
+    "CheckResult",
+    "Exercise",
+    "Solution",
+    "check",
+    "register",
+    "show_solution",
+]

@@ -1,0 +1,192 @@
+"""Plots with one visual language across the book.
+
+* Line style means the split: **training dashed, validation solid**, everywhere.
+* With one configuration, colour also means the split (training blue, validation
+  orange); with several, colour means the configuration (``baseline`` is always grey).
+* Several seeds of one configuration are drawn as their mean with a shaded band of
+  ± one standard deviation.
+
+Every function draws on ``ax`` (a new figure when ``None``) and returns the axes,
+so chapters can compose panels with ``plt.subplots``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+
+from regutils._checks import check_choice
+from regutils.history import History
+
+BASELINE_COLOR = "0.35"
+TRAIN_COLOR = "C0"  # used when a plot shows a single configuration
+VAL_COLOR = "C1"
+TRAIN_STYLE = "--"
+VAL_STYLE = "-"
+_PALETTE = plt.get_cmap("tab10").colors
+_METRICS = ("loss", "acc")
+_LABELS = {"loss": "loss (cross-entropy)", "acc": "accuracy"}
+
+
+def color_for(name: str, index: int) -> object:
+    """The colour of a configuration: grey for ``"baseline"``, else the index-th of tab10."""
+    return BASELINE_COLOR if name == "baseline" else _PALETTE[index % len(_PALETTE)]
+
+
+def _as_runs(histories: object) -> dict[str, list[History]]:
+    if isinstance(histories, History):
+        return {"model": [histories]}
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError(
+            "histories must be a History or a non-empty mapping of name -> History "
+            f"or list of History, but got {type(histories).__name__}"
+        )
+    runs = {}
+    for name, value in histories.items():
+        runs[name] = [value] if isinstance(value, History) else list(value)
+        if not runs[name] or not all(isinstance(h, History) for h in runs[name]):
+            raise TypeError(f"histories[{name!r}] must be a History or a list of History")
+    return runs
+
+
+def _mean_std(histories: Sequence[History], key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std over runs; runs of different length are cut to the shortest."""
+    n = min(len(h) for h in histories)
+    values = np.array([h.metric(key)[:n] for h in histories])  # (runs, epochs)
+    return values.mean(axis=0), values.std(axis=0)
+
+
+def _band(ax: Axes, epochs: np.ndarray, mean: np.ndarray, std: np.ndarray, **style) -> None:
+    ax.plot(epochs, mean, **style)
+    if np.any(std > 0):
+        ax.fill_between(epochs, mean - std, mean + std, color=style["color"], alpha=0.15, lw=0)
+
+
+def plot_learning_curves(
+    histories: History | Mapping[str, History | Sequence[History]],
+    *,
+    metric: str = "loss",
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Training (dashed) and validation (solid) curves of one or more runs.
+
+    Args:
+        histories: a History, or name -> History, or name -> list of History (seeds,
+            drawn as mean ± std).
+        metric (str): ``"loss"`` or ``"acc"``. Default: ``"loss"``.
+        ax (Axes, optional): where to draw. Default: a new figure.
+        title (str, optional): the title. Default: "Learning curves".
+
+    Returns:
+        Axes: the axes drawn on.
+    """
+    check_choice("metric", metric, _METRICS)
+    runs = _as_runs(histories)
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+    for i, (name, hs) in enumerate(runs.items()):
+        for split, style in (("train", TRAIN_STYLE), ("val", VAL_STYLE)):
+            if len(runs) == 1:
+                color = TRAIN_COLOR if split == "train" else VAL_COLOR
+            else:
+                color = color_for(name, i)
+            key = f"{split}_{metric}"
+            if key not in hs[0].metrics:
+                continue
+            mean, std = _mean_std(hs, key)
+            epochs = np.arange(1, len(mean) + 1)
+            label = f"{name}, {'training' if split == 'train' else 'validation'}"
+            _band(ax, epochs, mean, std, color=color, ls=style, label=label)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(_LABELS[metric])
+    ax.set_title(title or "Learning curves")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_gap(
+    histories: History | Mapping[str, History | Sequence[History]],
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """The generalization gap, training minus validation accuracy, over epochs.
+
+    Args:
+        histories: as in :func:`plot_learning_curves`; runs need accuracies.
+        ax (Axes, optional): where to draw. Default: a new figure.
+        title (str, optional): the title. Default: "Generalization gap".
+
+    Returns:
+        Axes: the axes drawn on.
+    """
+    runs = _as_runs(histories)
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+    for i, (name, hs) in enumerate(runs.items()):
+        if "val_acc" not in hs[0].metrics:
+            raise ValueError(f"plot_gap needs accuracies, but {name!r} recorded {hs[0].metrics}")
+        n = min(len(h) for h in hs)
+        gaps = np.array([np.subtract(h.train_acc[:n], h.val_acc[:n]) for h in hs])
+        _band(
+            ax, np.arange(1, n + 1), gaps.mean(0), gaps.std(0), color=color_for(name, i), label=name
+        )
+    ax.axhline(0, color="black", lw=0.8)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("training − validation accuracy")
+    ax.set_title(title or "Generalization gap")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def plot_sweep(
+    values: Sequence[float],
+    train: Sequence[float] | np.ndarray,
+    val: Sequence[float] | np.ndarray,
+    *,
+    xlabel: str,
+    ylabel: str,
+    train_std: Sequence[float] | None = None,
+    val_std: Sequence[float] | None = None,
+    log_x: bool = False,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Training (dashed) and validation (solid) error against a knob: model size, λ, p...
+
+    The U-shaped validation curve of the Overfitting chapter, and every "too little
+    / too much" sweep of the technique chapters, are drawn with this.
+
+    Args:
+        values: the knob's values (x axis).
+        train, val: the metric at each value.
+        xlabel, ylabel (str): axis labels, with units.
+        train_std, val_std (optional): standard deviations over seeds, drawn as bands.
+        log_x (bool): logarithmic x axis. Default: ``False``.
+        ax (Axes, optional): where to draw. Default: a new figure.
+        title (str, optional): the title. Default: ``ylabel`` against ``xlabel``.
+
+    Returns:
+        Axes: the axes drawn on.
+    """
+    x = np.asarray(values, dtype=float)
+    curves = {"training": (train, train_std, TRAIN_STYLE), "validation": (val, val_std, VAL_STYLE)}
+    ax = ax if ax is not None else plt.subplots(figsize=(6, 4))[1]
+    for (label, (mean, std, style)), color in zip(curves.items(), (TRAIN_COLOR, VAL_COLOR)):
+        mean = np.asarray(mean, dtype=float)
+        if mean.shape != x.shape:
+            raise ValueError(f"{label} values must have shape {x.shape}, but got {mean.shape}")
+        std = np.zeros_like(mean) if std is None else np.asarray(std, dtype=float)
+        _band(ax, x, mean, std, color=color, ls=style, marker="o", ms=4, label=label)
+    if log_x:
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or f"{ylabel} against {xlabel}")
+    ax.legend(fontsize="small")
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,0 +1,68 @@
+import pytest
+import torch
+
+from regutils import load_digits, load_torchvision, make_polynomial_data, make_sparse_regression
+
+
+def test_digits_split_is_disjoint_stratified_and_scaled():
+    data = load_digits()
+    (Xtr, ytr), (Xva, yva), (Xte, yte) = data
+    assert (len(Xtr), len(Xva), len(Xte)) == (200, 500, 1097)
+    assert Xtr.min() >= 0 and Xtr.max() <= 1
+    # every class present in proportion: 200 images, 10 classes, about 20 each
+    counts = torch.bincount(ytr, minlength=10)
+    assert counts.min() >= 18 and counts.max() <= 22
+    rows = {tuple(x.tolist()) for x in torch.cat([Xtr, Xva, Xte])}
+    assert len(rows) > 1700  # the three parts do not share images (few exact duplicates exist)
+
+
+def test_digits_same_seed_same_split_and_cnn_shape():
+    a, b = load_digits(), load_digits(flatten=False)
+    assert torch.equal(a.train[0], b.train[0].reshape(-1, 64))
+    assert b.train[0].shape[1:] == (1, 8, 8)
+    assert not torch.equal(load_digits(seed=1).train[1], a.train[1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        ({"n_train": 5}, "n_train"),
+        ({"n_val": 2000}, "n_train \\+ n_val"),
+        ({"flatten": 1}, "flatten"),
+    ],
+)
+def test_digits_bad_arguments(kwargs, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        load_digits(**kwargs)
+
+
+def test_polynomial_data_follows_the_polynomial():
+    data = make_polynomial_data(n_train=500, noise=0.0, coefficients=(1.0, 2.0))
+    x, y = data.train
+    assert torch.allclose(y, 1 + 2 * x)
+    assert data.test is None
+    with pytest.raises(ValueError, match="noise"):
+        make_polynomial_data(noise=-1)
+
+
+def test_sparse_regression_has_few_informative_features():
+    data, coef = make_sparse_regression(n_samples=40, n_features=12, n_informative=3, noise=0.0)
+    X, y = data.train
+    assert int((coef != 0).sum()) == 3
+    # without noise and bias, y is exactly X @ coef
+    assert torch.allclose(X @ coef, y)
+    with pytest.raises(ValueError, match="n_informative"):
+        make_sparse_regression(n_features=3, n_informative=4)
+
+
+def test_torchvision_loader_explains_a_failed_download(monkeypatch, tmp_path):
+    import torchvision
+
+    def offline(*args, **kwargs):
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    monkeypatch.setattr(torchvision.datasets, "MNIST", offline)
+    with pytest.raises(RuntimeError, match="network connection.*load_digits"):
+        load_torchvision("MNIST", root=tmp_path)
+    with pytest.raises(ValueError, match="'MNIST', 'FashionMNIST'"):
+        load_torchvision("CIFAR10")

@@ -1,0 +1,70 @@
+import copy
+
+import pytest
+import torch
+from torch import nn
+
+from regutils import fit, l1_penalty, l2_penalty, penalized_parameters, set_seed
+
+
+@pytest.fixture
+def net():
+    set_seed(0)
+    return nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+
+
+def test_penalties_match_hand_computation(net):
+    w1, w2 = net[0].weight, net[3].weight
+    lam = 0.3
+    assert torch.isclose(l1_penalty(net, lam), lam * (w1.abs().sum() + w2.abs().sum()))
+    assert torch.isclose(l2_penalty(net, lam), lam / 2 * (w1.pow(2).sum() + w2.pow(2).sum()))
+
+
+def test_biases_and_norm_layers_excluded_by_default(net):
+    names = {n for n, p in net.named_parameters() if any(p is q for q in penalized_parameters(net))}
+    assert names == {"0.weight", "3.weight"}
+    everything = penalized_parameters(net, include_bias=True)
+    assert len(everything) == len(list(net.parameters()))
+    total = sum(p.abs().sum() for p in net.parameters())
+    assert torch.isclose(l1_penalty(net, 1.0, include_bias=True), total)
+
+
+def test_gradients_are_lam_sign_w_and_lam_w(net):
+    lam = 0.7
+    l1_penalty(net, lam).backward()
+    assert torch.allclose(net[0].weight.grad, lam * net[0].weight.sign())
+    assert net[0].bias.grad is None  # the bias took no part
+    net.zero_grad()
+    l2_penalty(net, lam).backward()
+    assert torch.allclose(net[3].weight.grad, lam * net[3].weight)
+
+
+def test_l2_penalty_with_sgd_equals_sgd_weight_decay():
+    set_seed(0)
+    X, y = torch.randn(64, 5), torch.randint(0, 3, (64,))
+    model_a = nn.Linear(5, 3)
+    model_b = copy.deepcopy(model_a)
+    lam, lr = 0.1, 0.2
+    # weight_decay in SGD decays the bias too, so include it in the penalty
+    fit(model_a, (X, y), epochs=20, optimizer="sgd", lr=lr, weight_decay=lam, shuffle=False)
+    fit(
+        model_b, (X, y), epochs=20, optimizer="sgd", lr=lr, shuffle=False,
+        penalty=lambda m: l2_penalty(m, lam, include_bias=True),
+    )  # fmt: skip
+    for a, b in zip(model_a.parameters(), model_b.parameters()):
+        assert torch.allclose(a, b, atol=1e-6)
+    assert not torch.allclose(model_a.weight, nn.Linear(5, 3).weight)
+
+
+def test_a_model_without_weights_gives_zero():
+    assert l2_penalty(nn.ReLU(), 1.0).item() == 0.0
+
+
+@pytest.mark.parametrize("penalty", [l1_penalty, l2_penalty])
+def test_bad_arguments(net, penalty):
+    with pytest.raises(ValueError, match="lam must be in \\[0, inf\\], but got -1"):
+        penalty(net, -1)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        penalty([torch.ones(2)], 1.0)
+    with pytest.raises(TypeError, match="include_bias"):
+        penalty(net, 1.0, include_bias="no")

@@ -1,0 +1,132 @@
+import math
+
+import pytest
+import torch
+from torch import nn
+from torch.utils.data import TensorDataset
+
+from regutils import Callback, evaluate, fit, mlp, set_seed
+
+
+def test_fit_learns_and_records_every_epoch(toy, device):
+    train, val = toy
+    set_seed(0)
+    model = nn.Linear(4, 3)
+    history = fit(model, train, val, epochs=30, lr=0.1, device=device)
+    assert history.epochs == list(range(1, 31))
+    assert history.metrics == ["train_loss", "train_acc", "val_loss", "val_acc"]
+    assert history.train_loss[-1] < history.train_loss[0] / 2
+    assert history.val_acc[-1] > 0.8
+    frame = history.to_frame()
+    assert list(frame.index) == history.epochs and frame["val_acc"].iloc[-1] == history.val_acc[-1]
+
+
+def test_recorded_metrics_equal_evaluate_in_eval_mode(toy):
+    train, val = toy
+    set_seed(0)
+    model = mlp(4, (16,), 3, dropout=0.5)
+    history = fit(model, TensorDataset(*train), TensorDataset(*val), epochs=3, batch_size=8)
+    assert history.final["val_acc"] == evaluate(model, val)["acc"]
+    assert history.final["train_loss"] == pytest.approx(evaluate(model, train)["loss"])
+    assert model.training  # evaluate puts the model back in training mode
+
+
+def test_mini_batches_take_ceil_n_over_b_steps(toy):
+    train, _ = toy
+
+    class CountSteps(Callback):
+        steps = 0
+
+        def on_batch_end(self, state):
+            self.steps += 1
+
+    counter = CountSteps()
+    fit(nn.Linear(4, 3), train, epochs=2, batch_size=16, callbacks=[counter])
+    assert counter.steps == 2 * math.ceil(40 / 16)
+    full = CountSteps()
+    fit(nn.Linear(4, 3), train, epochs=2, callbacks=[full])
+    assert full.steps == 2
+
+
+def test_a_callback_stops_training_with_the_flag(toy):
+    class StopAtThree(Callback):
+        def on_epoch_end(self, state):
+            state.stop = state.epoch == 3
+
+    history = fit(nn.Linear(4, 3), toy[0], epochs=10, callbacks=[StopAtThree()])
+    assert len(history) == 3
+
+
+def test_penalty_is_added_to_the_objective(toy):
+    calls = []
+
+    def penalty(model):
+        calls.append(1)
+        return 1.0 * model.weight.pow(2).sum()
+
+    norms = []
+    for p in (None, penalty):
+        set_seed(0)
+        model = nn.Linear(4, 3)
+        fit(model, toy[0], epochs=50, lr=0.05, optimizer="sgd", penalty=p)
+        norms.append(model.weight.norm().item())
+    assert len(calls) == 50  # once per step: full batch, 50 epochs
+    assert norms[1] < norms[0] / 2  # the penalty shrinks the weights
+
+
+def test_regression_uses_mse_and_no_accuracy():
+    X = torch.linspace(-1, 1, 50).unsqueeze(1)
+    y = 3 * X.squeeze(1) + 1
+    set_seed(0)
+    history = fit(nn.Linear(1, 1), (X, y), (X, y), epochs=200, lr=0.1)
+    assert history.metrics == ["train_loss", "val_loss"]
+    assert history.val_loss[-1] < 1e-3
+
+
+def test_optimizer_instance(toy):
+    model = nn.Linear(4, 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    assert len(fit(model, toy[0], epochs=2, optimizer=opt)) == 2
+    with pytest.raises(ValueError, match="set them on the instance"):
+        fit(model, toy[0], epochs=2, optimizer=opt, lr=0.1)
+
+
+def test_divergence_stops_with_a_message_not_nans(toy):
+    X, y = toy[0]
+    target = y.float()  # regression with a far too large step: the loss explodes
+    set_seed(0)
+    with pytest.raises(FloatingPointError, match=r"epoch \d+.*lower learning rate") as info:
+        fit(nn.Linear(4, 1), (X, target), epochs=500, lr=10.0, optimizer="sgd")
+    history = info.value.history
+    assert 0 < len(history) < 500
+    assert all(math.isfinite(v) for v in history.train_loss)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"epochs": 0}, ValueError, "epochs must be an int >= 1, but got 0"),
+        ({"epochs": 2.5}, TypeError, "epochs must be an int"),
+        ({"epochs": 1, "lr": -1.0}, ValueError, "lr must be in \\(0, inf\\], but got -1"),
+        ({"epochs": 1, "batch_size": 0}, ValueError, "batch_size"),
+        ({"epochs": 1, "optimizer": "rmsprop"}, ValueError, "'sgd', 'adam', 'adamw'.*'rmsprop'"),
+        ({"epochs": 1, "optimizer": "adam", "momentum": 0.9}, ValueError, "momentum"),
+        ({"epochs": 1, "loss": "hinge"}, ValueError, "'auto', 'cross_entropy', 'mse'"),
+        ({"epochs": 1, "penalty": 0.1}, TypeError, "penalty must be a callable"),
+        ({"epochs": 1, "callbacks": [print]}, TypeError, "callbacks must be Callback"),
+        ({"epochs": 1, "device": "tpu"}, ValueError, "'cpu', 'cuda', 'auto'"),
+    ],
+)
+def test_bad_arguments(toy, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fit(nn.Linear(4, 3), toy[0], **kwargs)
+
+
+def test_bad_data():
+    model = nn.Linear(4, 3)
+    with pytest.raises(TypeError, match="train must be an \\(X, y\\) pair"):
+        fit(model, torch.zeros(4, 4), epochs=1)
+    with pytest.raises(ValueError, match="same, non-zero number of rows, but got 4 and 3"):
+        fit(model, (torch.zeros(4, 4), torch.zeros(3, dtype=torch.long)), epochs=1)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        fit("model", (torch.zeros(4, 4), torch.zeros(4, dtype=torch.long)), epochs=1)
