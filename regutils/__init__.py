@@ -7,6 +7,7 @@ nothing in it is generated from the notebooks.
 
 from regutils.callbacks import Callback, EarlyStopping, TrainState
 from regutils.data import (
+    TRUE_CUBIC,
     Split,
     load_digits,
     load_torchvision,
@@ -19,7 +20,7 @@ from regutils.history import History
 from regutils.models import mlp, small_cnn
 from regutils.noise import GaussianNoise, gaussian_noise
 from regutils.penalties import l1_penalty, l2_penalty, penalized_parameters
-from regutils.plots import plot_gap, plot_learning_curves, plot_sweep
+from regutils.plots import plot_digits, plot_gap, plot_learning_curves, plot_sweep
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
 from regutils.train import evaluate, fit, resolve_device
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "REFERENCE_FIT",
     "REFERENCE_HIDDEN",
+    "TRUE_CUBIC",
     "Callback",
     "EarlyStopping",
     "GaussianNoise",
@@ -48,6 +50,7 @@ __all__ = [
     "make_sparse_regression",
     "mlp",
     "penalized_parameters",
+    "plot_digits",
     "plot_gap",
     "plot_learning_curves",
     "plot_sweep",

@@ -74,7 +74,7 @@ class EarlyStopping(Callback):
     fit, so one instance can be reused.
 
     Args:
-        monitor (str): one of :attr:`MONITORS`. Default: ``"val_loss"``.
+        monitor (str): ``"val_loss"``, ``"val_acc"``, ``"train_loss"`` or ``"train_acc"``. Default: ``"val_loss"``.
         mode (str): ``"min"`` (losses) or ``"max"`` (accuracies). Default: ``"min"``.
         patience (int): epochs without improvement before stopping, >= 1. Default: 5.
         min_delta (float): smallest change that counts as improvement, >= 0.

@@ -133,7 +133,7 @@ def make_polynomial_data(
         n_val (int): validation points. Default: 200.
         noise (float): standard deviation of the noise. Default: 0.3.
         coefficients (tuple of float): :math:`c_0, c_1, \dots`, lowest power
-            first. Default: a cubic, :data:`TRUE_CUBIC`.
+            first. Default: a cubic, ``TRUE_CUBIC = (0, -1, 0.5, 1.5)``.
         seed (int): seed of the sample. Default: 0.
 
     Returns:
@@ -181,7 +181,7 @@ def make_sparse_regression(
         y = X w^\star + \varepsilon, \qquad
         \|w^\star\|_0 = \text{n\_informative}
 
-    Built on :func:`sklearn.datasets.make_regression` with ``coef=True``, so the
+    Built on scikit-learn's ``make_regression`` with ``coef=True``, so the
     true weights :math:`w^\star` come back too: an L1-penalised fit should
     recover their non-zero pattern.
 
@@ -263,7 +263,7 @@ def load_torchvision(
         Split: ``train``, ``val`` and ``test`` pairs.
 
     Raises:
-        ValueError: if ``name`` is not one of :data:`TORCHVISION_DATASETS`.
+        ValueError: if ``name`` is not ``"MNIST"`` or ``"FashionMNIST"``.
         RuntimeError: if torchvision is missing, or the files are missing and
             cannot be downloaded (no network); the message says what to do.
     """

@@ -184,9 +184,49 @@ def plot_sweep(
         _band(ax, x, mean, std, color=color, ls=style, marker="o", ms=4, label=label)
     if log_x:
         ax.set_xscale("log")
+        ax.set_xticks(x, labels=[f"{v:g}" for v in x])  # the swept values, not powers of ten
+        ax.minorticks_off()
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title or f"{ylabel} against {xlabel}")
     ax.legend(fontsize="small")
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_digits(
+    X,
+    y=None,
+    *,
+    n: int = 10,
+    ncols: int = 10,
+    title: str | None = None,
+):
+    """The first ``n`` digit images in a grid, each titled with its label.
+
+    Args:
+        X (Tensor): images of shape ``(N, 64)`` or ``(N, 1, 8, 8)``, values in [0, 1].
+        y (Tensor, optional): labels, shown above the images.
+        n (int): how many images. Default: 10.
+        ncols (int): images per row. Default: 10.
+        title (str, optional): the figure title.
+
+    Returns:
+        Figure: the figure drawn on.
+    """
+    X = np.asarray(X).reshape(len(X), -1)
+    if X.shape[1] != 64:
+        raise ValueError(f"X must hold 8x8 images, (N, 64) or (N, 1, 8, 8), but got {X.shape}")
+    n = min(n, len(X))
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * 0.9, nrows * 1.25 + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(X[i].reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+            if y is not None:
+                ax.set_title(str(int(y[i])), fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -2,7 +2,7 @@
 
 A wide MLP (:func:`reference_model`) trained with Adam on the 200-image digits
 training set (:func:`regutils.load_digits`) with the budget in
-:data:`REFERENCE_FIT`. It fits the training set perfectly while validation
+:data:`regutils.reference.REFERENCE_FIT`. It fits the training set perfectly while validation
 accuracy lags: the generalization gap each technique chapter tries to close.
 """
 
@@ -16,10 +16,10 @@ from regutils.models import mlp
 from regutils.seed import set_seed
 from regutils.train import fit
 
-#: The reference model: ``mlp(64, REFERENCE_HIDDEN, 10)``.
+#: Hidden-layer widths of the reference model, ``mlp(64, REFERENCE_HIDDEN, 10)``.
 REFERENCE_HIDDEN = (256, 256)
 
-#: The reference training budget, passed to :func:`regutils.fit`.
+#: The reference training budget, the keyword arguments passed to :func:`regutils.fit`.
 REFERENCE_FIT = {"epochs": 60, "lr": 1e-3, "batch_size": 32, "optimizer": "adam"}
 
 
@@ -49,7 +49,7 @@ def reference_run(
             :func:`reference_model`. Default: a fresh reference model.
         data (Split, optional): instead of :func:`regutils.load_digits`.
         **fit_overrides: any :func:`regutils.fit` keyword, replacing the one in
-            :data:`REFERENCE_FIT` (e.g. ``penalty=...``, ``epochs=200``).
+            :data:`regutils.reference.REFERENCE_FIT` (e.g. ``penalty=...``, ``epochs=200``).
 
     Returns:
         History: the run's history.

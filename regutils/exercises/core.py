@@ -1,4 +1,4 @@
-"""The exercise mechanism: :func:`check` a learner's function, :func:`show_solution` on request.
+"""The exercise mechanism: :func:`regutils.check` a learner's function, :func:`regutils.show_solution` on request.
 
 An :class:`Exercise` holds the cases to try, a reference solution and a
 tolerance. In a chapter, the learner edits a starter cell that defines a function,
@@ -49,7 +49,7 @@ class Exercise:
     Args:
         name (str): ``"<chapter>.<entry_point>"``, e.g. ``"overfitting.polynomial_features"``.
         entry_point (str): the name of the function the learner writes.
-        reference (callable): the reference solution, shown by :func:`show_solution`.
+        reference (callable): the reference solution, shown by :func:`regutils.show_solution`.
         cases (sequence of Case): the inputs to compare on.
         rtol, atol (float): tolerances for numbers and arrays.
         hint (str): a nudge shown with the first failure.
@@ -115,7 +115,7 @@ def _compare(expected: object, received: object, rtol: float, atol: float) -> st
 
 @dataclass
 class CheckResult:
-    """What :func:`check` found. ``passed`` is True only when every case matched."""
+    """What :func:`regutils.check` found. ``passed`` is True only when every case matched."""
 
     name: str
     passed: bool

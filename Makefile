@@ -1,0 +1,38 @@
+# Set-up is automatic: every target creates .venv and installs requirements.txt when needed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: help book test lab repoint clean
+
+help:
+	@echo "make book     build the site into _build/html (executes every chapter)"
+	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build"
+	@echo "make lab      open the chapters in JupyterLab"
+	@echo "make repoint URL=https://github.com/<you>/<fork>   point the book and every chapter at a fork"
+	@echo "make clean    remove _build (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade --quiet pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	@touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab chapters/
+
+repoint: $(STAMP)
+	@test -n "$(URL)" || (echo "usage: make repoint URL=https://github.com/<you>/<fork>" && exit 2)
+	$(BIN)/python scripts/repoint.py "$(URL)"
+
+clean:
+	rm -rf _build

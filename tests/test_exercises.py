@@ -1,0 +1,122 @@
+"""Exercises: every reference solution passes, every untouched starter fails, feedback is specific."""
+
+import pytest
+import torch
+
+from regutils import check, show_solution
+from regutils.exercises import REGISTRY
+from tests.book import CHAPTERS, cells, source
+
+
+def starters():
+    """(notebook, exercise name, starter source) for every starter cell of every chapter."""
+    found = []
+    for path in CHAPTERS:
+        for cell in cells(path):
+            if "exercise-starter" in cell["metadata"].get("tags", []):
+                found.append((path.name, cell["metadata"]["exercise"], source(cell)))
+    return found
+
+
+STARTERS = starters()
+
+
+def test_every_chapter_has_two_exercises_and_every_exercise_a_starter():
+    per_chapter = {path.name: 0 for path in CHAPTERS}
+    for notebook, _, _ in STARTERS:
+        per_chapter[notebook] += 1
+    assert min(per_chapter.values()) >= 2, per_chapter
+    names = [name for _, name, _ in STARTERS]
+    assert sorted(names) == sorted(REGISTRY), "each registered exercise has one starter cell"
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_reference_solution_passes(name):
+    result = check(name, REGISTRY[name].reference)
+    assert result.passed, str(result)
+    assert result.n_passed == result.n_cases >= 3
+
+
+@pytest.mark.parametrize("notebook, name, code", STARTERS, ids=[s[1] for s in STARTERS])
+def test_untouched_starter_fails_without_raising(notebook, name, code):
+    namespace = {"torch": torch}
+    exec(compile(code, f"{notebook}:{name}", "exec"), namespace)
+    candidate = namespace[REGISTRY[name].entry_point]
+    result = check(name, candidate)
+    assert not result.passed
+    assert "not attempted yet" in result.message
+
+
+@pytest.mark.parametrize("notebook, name, code", STARTERS, ids=[s[1] for s in STARTERS])
+def test_starter_is_checked_and_solution_offered_right_after(notebook, name, code):
+    chapter = next(p for p in CHAPTERS if p.name == notebook)
+    sources = [source(c) for c in cells(chapter)]
+    i = sources.index(code)
+    assert sources[i + 1].strip().startswith(f'check("{name}"')
+    assert sources[i + 2].strip() == f'show_solution("{name}")'
+
+
+def test_feedback_names_the_case_the_expected_and_the_received():
+    def off_by_one(x, degree):
+        return torch.stack([x**k for k in range(degree)], dim=1)
+
+    result = check("overfitting.polynomial_features", off_by_one)
+    assert not result.passed and result.n_passed == 0
+    assert "case 1 of 4" in result.message
+    assert "input: polynomial_features(tensor([0.5, -1.0, 2.0, 0.0]" in result.message
+    assert "expected shape (4, 2), received shape (4, 1)" in result.message
+    assert "hint:" in result.message
+
+
+def test_wrong_values_show_both():
+    def doubled(x, degree):
+        return 2 * torch.stack([x**k for k in range(degree + 1)], dim=1)
+
+    result = check("overfitting.polynomial_features", doubled)
+    assert "expected tensor([[1.0, 0.5]" in result.message
+    assert "received tensor([[2.0, 1.0]" in result.message
+
+
+@pytest.mark.parametrize(
+    "candidate, says",
+    [
+        (None, "expected your function polynomial_features, received None"),
+        (lambda x, degree: 1 / 0, "raised ZeroDivisionError: division by zero"),
+        (lambda x, degree: "text", "expected a torch.Tensor, received str"),
+        (lambda x, degree: x.numpy(), "expected a torch.Tensor, received ndarray"),
+        (lambda x: x, "raised TypeError"),
+    ],
+)
+def test_checker_never_raises(candidate, says):
+    result = check("overfitting.polynomial_features", candidate)
+    assert not result.passed and says in result.message
+
+
+def test_partial_credit_counts_the_cases_passed():
+    def only_linear(x, degree):
+        return torch.stack([torch.ones_like(x), x], dim=1)
+
+    result = check("overfitting.polynomial_features", only_linear)
+    assert result.n_passed == 1 and "case 2 of 4" in result.message
+
+
+def test_unknown_exercise_is_reported_not_raised():
+    result = check("overfitting.nope", lambda: None)
+    assert not result.passed and "known: overfitting.least_squares_fit" in result.message
+
+
+def test_solution_is_folded_html_and_readable_source():
+    solution = show_solution("overfitting.least_squares_fit")
+    page = solution._repr_html_()
+    assert page.startswith("<details>") and "click to reveal" in page
+    assert "torch.linalg.lstsq" in solution.source
+    assert "show_solution" in repr(solution)  # no solution in the plain-text fallback
+    with pytest.raises(ValueError, match="registered exercise"):
+        show_solution("nope")
+
+
+def test_result_displays_in_notebooks():
+    result = check(
+        "overfitting.polynomial_features", REGISTRY["overfitting.polynomial_features"].reference
+    )
+    assert bool(result) and "✅" in str(result) and "✅" in result._repr_html_()
