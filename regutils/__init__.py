@@ -19,8 +19,22 @@ from regutils.experiments import compare, run_seeds, summarize
 from regutils.history import History
 from regutils.models import mlp, small_cnn
 from regutils.noise import GaussianNoise, gaussian_noise
-from regutils.penalties import l1_penalty, l2_penalty, penalized_parameters
-from regutils.plots import plot_digits, plot_gap, plot_learning_curves, plot_sweep
+from regutils.penalties import (
+    ProximalL1,
+    l1_penalty,
+    l2_penalty,
+    penalized_parameters,
+    soft_threshold,
+    sparsity,
+    weight_norm,
+)
+from regutils.plots import (
+    plot_digits,
+    plot_gap,
+    plot_learning_curves,
+    plot_sweep,
+    plot_weight_histograms,
+)
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
 from regutils.train import evaluate, fit, resolve_device
@@ -35,6 +49,7 @@ __all__ = [
     "EarlyStopping",
     "GaussianNoise",
     "History",
+    "ProximalL1",
     "Split",
     "TrainState",
     "check",
@@ -54,6 +69,7 @@ __all__ = [
     "plot_gap",
     "plot_learning_curves",
     "plot_sweep",
+    "plot_weight_histograms",
     "reference_model",
     "reference_run",
     "resolve_device",
@@ -61,5 +77,8 @@ __all__ = [
     "set_seed",
     "show_solution",
     "small_cnn",
+    "soft_threshold",
+    "sparsity",
     "summarize",
+    "weight_norm",
 ]

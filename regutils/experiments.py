@@ -45,7 +45,8 @@ def summarize(runs: Mapping[str, list[History]]) -> pd.DataFrame:
 
     The final metrics are those of the weights each run ends with
     (:attr:`History.final`: the restored epoch after early stopping, else the
-    last). The generalization gap is train minus validation accuracy for
+    last), plus every number the runs put in :attr:`History.info`. The
+    generalization gap is train minus validation accuracy for
     classification, and validation minus train loss for regression, so that a
     positive gap always means "better on the training set".
 
@@ -71,7 +72,7 @@ def summarize(runs: Mapping[str, list[History]]) -> pd.DataFrame:
     for name, histories in runs.items():
         if not histories or not all(isinstance(h, History) and len(h) for h in histories):
             raise ValueError(f"runs[{name!r}] must be a non-empty list of non-empty histories")
-        finals = pd.DataFrame([h.final for h in histories])
+        finals = pd.DataFrame([{**h.final, **h.info} for h in histories])
         if "train_acc" in finals and "val_acc" in finals:
             finals["gap"] = finals["train_acc"] - finals["val_acc"]
         elif "val_loss" in finals:

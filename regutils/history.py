@@ -42,6 +42,10 @@ class History:
     #: the epoch whose weights the model holds after fit, when a callback such as
     #: EarlyStopping restored earlier weights; ``None`` means the last epoch.
     restored_epoch: int | None = None
+    #: measurements of the trained model that a run adds itself, e.g.
+    #: ``history.info["weight_norm"] = weight_norm(model)``; :func:`regutils.summarize`
+    #: averages them over seeds like the final metrics. Not part of equality.
+    info: dict[str, float] = field(default_factory=dict, compare=False)
 
     def append(self, record: dict[str, float]) -> None:
         self.records.append(dict(record))

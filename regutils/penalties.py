@@ -1,4 +1,5 @@
-r"""Parameter norm penalties :math:`\Omega(w)`, for the ``penalty`` hook of :func:`regutils.fit`.
+r"""Parameter norm penalties :math:`\Omega(w)`, for the ``penalty`` hook of :func:`regutils.fit`,
+the proximal L1 step, and measures of the weights (norm, sparsity).
 
 Which parameters are penalised: by default the *weights*, i.e. every parameter
 with two or more dimensions (linear weight matrices, convolution kernels).
@@ -13,6 +14,7 @@ import torch
 from torch import nn
 
 from regutils._checks import check_float, check_module
+from regutils.callbacks import Callback, TrainState
 
 
 def penalized_parameters(model: nn.Module, *, include_bias: bool = False) -> list[nn.Parameter]:
@@ -100,3 +102,118 @@ def l2_penalty(model: nn.Module, lam: float, *, include_bias: bool = False) -> t
     if not params:
         return _zero(model)
     return 0.5 * lam * sum(p.pow(2).sum() for p in params)
+
+
+def soft_threshold(w: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:
+    r"""The soft-threshold operator, the proximal step of the L1 norm.
+
+    .. math::
+
+        S_t(w) = \operatorname{sign}(w)\,\max(|w| - t,\ 0)
+               = \operatorname*{arg\,min}_v \tfrac12 (v - w)^2 + t\,|v|
+
+    Each entry moves ``t`` towards zero and stops *at* zero: entries with
+    :math:`|w| \le t` become exactly 0. That is why L1 with a proximal step gives
+    exact zeros, where a (sub)gradient step only makes weights hover near zero.
+
+    Args:
+        w (Tensor): any shape.
+        t (float or Tensor): the threshold, >= 0; a tensor broadcastable to ``w``
+            gives each entry its own threshold.
+
+    Returns:
+        Tensor: same shape as ``w``.
+
+    Example::
+
+        >>> soft_threshold(torch.tensor([-2.0, -0.5, 0.3, 3.0]), 1.0).tolist()
+        [-1.0, 0.0, 0.0, 2.0]
+    """
+    if not isinstance(w, torch.Tensor):
+        raise TypeError(f"w must be a torch.Tensor, but got {type(w).__name__}")
+    if isinstance(t, torch.Tensor):
+        if not bool((t >= 0).all()):
+            raise ValueError(f"t must be >= 0 everywhere, but got a minimum of {t.min().item():g}")
+    else:
+        t = check_float("t", t, minimum=0.0)
+    # where() rather than sign(w) * max(|w| - t, 0), so zeroed entries are +0.0, not -0.0
+    return torch.where(w.abs() > t, w - t * w.sign(), torch.zeros_like(w))
+
+
+class ProximalL1(Callback):
+    r"""L1 regularization by a proximal step after every optimizer step.
+
+    After each step, every weight of ``module`` (biases excluded, as in
+    :func:`l1_penalty`) is soft-thresholded by :math:`\eta\lambda`, with
+    :math:`\eta` the learning rate of its parameter group:
+
+    .. math::
+
+        w \leftarrow S_{\eta\lambda}(w)
+
+    With plain SGD this is proximal gradient descent on
+    :math:`L(w) + \lambda\|w\|_1` (ISTA), and weights land on exactly zero. With
+    Adam, whose steps are rescaled per weight, it is a widely used heuristic
+    rather than an exact proximal method; it still produces exact zeros.
+
+    Args:
+        module (nn.Module): the part of the model to sparsify, e.g. ``model[0]``.
+        lam (float): the strength :math:`\lambda \ge 0`.
+
+    Example::
+
+        >>> from regutils import fit, load_digits, mlp
+        >>> model = mlp(hidden=(32,))
+        >>> data = load_digits()
+        >>> prox = ProximalL1(model[0], lam=1.0)
+        >>> _ = fit(model, data.train, epochs=3, lr=1e-2, batch_size=32, callbacks=[prox])
+        >>> sparsity(model[0]) > 0.5
+        True
+    """
+
+    def __init__(self, module: nn.Module, lam: float) -> None:
+        self.module = check_module("module", module)
+        self.lam = check_float("lam", lam, minimum=0.0)
+
+    def __repr__(self) -> str:
+        return f"ProximalL1(lam={self.lam:g})"
+
+    @torch.no_grad()
+    def on_batch_end(self, state: TrainState) -> None:
+        weights = {id(p) for p in penalized_parameters(self.module)}
+        for group in state.optimizer.param_groups:
+            for p in group["params"]:
+                if id(p) in weights:
+                    p.copy_(soft_threshold(p, group["lr"] * self.lam))
+
+
+def weight_norm(model: nn.Module, *, include_bias: bool = False) -> float:
+    r"""The Euclidean norm :math:`\|w\|_2` of the weights a penalty would act on.
+
+    Example::
+
+        >>> layer = nn.Linear(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = layer.weight.copy_(torch.tensor([[3.0, -4.0]]))
+        >>> weight_norm(layer)
+        5.0
+    """
+    params = penalized_parameters(model, include_bias=include_bias)
+    return float(torch.sqrt(sum(p.detach().pow(2).sum() for p in params))) if params else 0.0
+
+
+def sparsity(model: nn.Module, *, include_bias: bool = False) -> float:
+    """The fraction of weights that are exactly zero, in [0, 1].
+
+    Example::
+
+        >>> layer = nn.Linear(4, 1)
+        >>> with torch.no_grad():
+        ...     _ = layer.weight.copy_(torch.tensor([[0.0, 1.0, 0.0, 2.0]]))
+        >>> sparsity(layer)
+        0.5
+    """
+    params = penalized_parameters(model, include_bias=include_bias)
+    total = sum(p.numel() for p in params)
+    zeros = sum(int((p == 0).sum()) for p in params)
+    return zeros / total if total else 0.0

@@ -230,3 +230,53 @@ def plot_digits(
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_weight_histograms(
+    weights: Mapping[str, object],
+    *,
+    bins: int = 60,
+    axes: Sequence[Axes] | None = None,
+    title: str | None = None,
+):
+    """Histograms of weights side by side, one panel per name, on shared axes.
+
+    Exact zeros are counted in the title of each panel, since a histogram bar cannot
+    tell a zero from a merely small weight.
+
+    Args:
+        weights (mapping): name -> a tensor of weights, or an ``nn.Module`` (its
+            weight matrices, see :func:`regutils.penalized_parameters`).
+        bins (int): bins per histogram, over the common range. Default: 60.
+        axes (sequence of Axes, optional): one per name. Default: a new row of panels.
+        title (str, optional): the figure title.
+
+    Returns:
+        Figure: the figure drawn on.
+    """
+    from torch import nn
+
+    from regutils.penalties import penalized_parameters
+
+    if not isinstance(weights, Mapping) or not weights:
+        raise TypeError("weights must be a non-empty mapping of name -> tensor or nn.Module")
+    values = {}
+    for name, w in weights.items():
+        if isinstance(w, nn.Module):
+            w = np.concatenate([p.detach().cpu().numpy().ravel() for p in penalized_parameters(w)])
+        values[name] = np.asarray(w.detach().cpu() if hasattr(w, "detach") else w).ravel()
+    limit = max(np.abs(v).max() for v in values.values())
+    edges = np.linspace(-limit, limit, bins + 1)
+    if axes is None:
+        fig, axes = plt.subplots(1, len(values), figsize=(4 * len(values), 3.4), sharey=True)
+        axes = np.atleast_1d(axes)
+    fig = axes[0].figure
+    for i, (ax, (name, v)) in enumerate(zip(axes, values.items())):
+        ax.hist(v, bins=edges, color=color_for(name, i))
+        ax.set_yscale("log")
+        ax.set_title(f"{name}: {np.mean(v == 0):.0%} exactly zero", fontsize=10)
+        ax.set_xlabel("weight value")
+    axes[0].set_ylabel("number of weights (log scale)")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -20,7 +20,7 @@ from regutils.train import fit
 REFERENCE_HIDDEN = (256, 256)
 
 #: The reference training budget, the keyword arguments passed to :func:`regutils.fit`.
-REFERENCE_FIT = {"epochs": 60, "lr": 1e-3, "batch_size": 32, "optimizer": "adam"}
+REFERENCE_FIT = {"epochs": 150, "lr": 1e-3, "batch_size": 32, "optimizer": "adam"}
 
 
 def reference_model(**overrides) -> nn.Sequential:

@@ -39,3 +39,16 @@ def test_bad_arguments():
         compare([], seeds=[0])
     with pytest.raises(ValueError, match="seeds"):
         compare({"a": lambda s: History()}, seeds=[-1])
+
+
+def test_summarize_averages_what_runs_put_in_info():
+    runs = []
+    for norm in (2.0, 4.0):
+        h = History([{"epoch": 1, "train_loss": 0.1, "val_loss": 0.2}])
+        h.info["weight_norm"] = norm
+        runs.append(h)
+    table = summarize({"x": runs})
+    assert table.loc["x", ("weight_norm", "mean")] == 3.0
+    assert runs[0] == History(
+        [{"epoch": 1, "train_loss": 0.1, "val_loss": 0.2}]
+    )  # info not compared

@@ -4,7 +4,17 @@ import pytest
 import torch
 from torch import nn
 
-from regutils import fit, l1_penalty, l2_penalty, penalized_parameters, set_seed
+from regutils import (
+    ProximalL1,
+    fit,
+    l1_penalty,
+    l2_penalty,
+    penalized_parameters,
+    set_seed,
+    soft_threshold,
+    sparsity,
+    weight_norm,
+)
 
 
 @pytest.fixture
@@ -68,3 +78,60 @@ def test_bad_arguments(net, penalty):
         penalty([torch.ones(2)], 1.0)
     with pytest.raises(TypeError, match="include_bias"):
         penalty(net, 1.0, include_bias="no")
+
+
+def test_soft_threshold_is_the_l1_proximal_operator():
+    w = torch.linspace(-3, 3, 61, dtype=torch.float64)
+    t = 0.7
+    out = soft_threshold(w, t)
+    # brute force: argmin_v 0.5 (v - w)^2 + t |v| over a fine grid of v
+    v = torch.linspace(-4, 4, 80_001, dtype=torch.float64)
+    objective = 0.5 * (v[None, :] - w[:, None]) ** 2 + t * v.abs()[None, :]
+    assert torch.allclose(out, v[objective.argmin(dim=1)], atol=1e-4)
+    assert torch.all(out[w.abs() <= t] == 0)
+    with pytest.raises(ValueError, match="t must be in \\[0, inf\\]"):
+        soft_threshold(w, -1.0)
+    with pytest.raises(TypeError, match="w must be a torch.Tensor"):
+        soft_threshold([1.0], 0.1)
+
+
+def test_proximal_l1_gives_exact_zeros_where_the_subgradient_does_not():
+    set_seed(0)
+    X = torch.randn(200, 20)
+    y = X[:, :3] @ torch.tensor([2.0, -1.0, 1.5])
+    models = [nn.Linear(20, 1) for _ in range(2)]
+    models[1].load_state_dict(models[0].state_dict())
+    lam = 0.1
+    fit(models[0], (X, y), epochs=300, lr=0.05, optimizer="sgd",
+        penalty=lambda m: l1_penalty(m, lam))  # fmt: skip
+    fit(
+        models[1],
+        (X, y),
+        epochs=300,
+        lr=0.05,
+        optimizer="sgd",
+        callbacks=[ProximalL1(models[1], lam)],
+    )
+    assert sparsity(models[0]) == 0.0  # subgradient steps hover around zero, never on it
+    assert sparsity(models[1]) == 17 / 20  # the 17 useless inputs are exactly zero
+    # both minimise the same objective: the informative weights agree closely
+    assert torch.allclose(models[0].weight[0, :3], models[1].weight[0, :3], atol=0.02)
+
+
+def test_proximal_l1_skips_biases_and_other_layers():
+    set_seed(0)
+    net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    X, y = torch.randn(32, 4), torch.randint(0, 2, (32,))
+    fit(net, (X, y), epochs=5, lr=0.1, optimizer="sgd", callbacks=[ProximalL1(net[0], lam=100.0)])
+    assert sparsity(net[0]) == 1.0 and sparsity(net[2]) == 0.0
+    assert torch.count_nonzero(net[0].bias) > 0
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+        ProximalL1(net[0].weight, lam=1.0)
+
+
+def test_weight_norm_and_sparsity_measure_the_penalized_weights(net):
+    expected = torch.sqrt(net[0].weight.pow(2).sum() + net[3].weight.pow(2).sum())
+    assert weight_norm(net) == pytest.approx(expected.item())
+    with torch.no_grad():
+        net[0].weight.zero_()
+    assert sparsity(net) == 12 / (12 + 8)

@@ -39,3 +39,20 @@ def test_gap_and_sweep():
     with pytest.raises(ValueError, match="metric"):
         plot_learning_curves(run(0), metric="accuracy")
     plt.close("all")
+
+
+def test_weight_histograms_count_exact_zeros():
+    import torch
+    from torch import nn
+
+    from regutils import plot_weight_histograms
+
+    layer = nn.Linear(4, 5)
+    with torch.no_grad():
+        layer.weight[:, :2] = 0.0  # half the weights
+    fig = plot_weight_histograms({"baseline": torch.randn(100), "L1": layer})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles == ["baseline: 0% exactly zero", "L1: 50% exactly zero"]
+    with pytest.raises(TypeError, match="weights must be a non-empty mapping"):
+        plot_weight_histograms({})
+    plt.close("all")

@@ -5,7 +5,8 @@ Importing this package registers every chapter's exercises, so
 notebook.
 """
 
-from regutils.exercises import overfitting  # noqa: F401 - registers the chapter's exercises
+# importing a chapter's module registers its exercises
+from regutils.exercises import l1, l2, overfitting  # noqa: F401
 from regutils.exercises.core import (
     REGISTRY,
     Case,
