@@ -1,25 +1,11 @@
 """The book builds with zero warnings (-W -n), offline, and holds its pages and figures."""
 
-import subprocess
-import sys
-from pathlib import Path
-
-import pytest
-
 from tests.book import ROOT, toc_files
 
 HTML = ROOT / "_build" / "html"
 
-
-@pytest.fixture(scope="module")
-def built():
-    jb = Path(sys.executable).with_name("jupyter-book")
-    run = subprocess.run(
-        [str(jb), "build", str(ROOT), "-W", "-n", "--keep-going"],
-        capture_output=True, text=True, timeout=1800,
-    )  # fmt: skip
-    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-6000:]
-    return run
+# The `built` fixture (the book built once per test run, shared with tests/test_site.py) is in
+# tests/conftest.py.
 
 
 def test_every_toc_page_is_built(built):
