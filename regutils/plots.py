@@ -268,7 +268,9 @@ def plot_weight_histograms(
     limit = max(np.abs(v).max() for v in values.values())
     edges = np.linspace(-limit, limit, bins + 1)
     if axes is None:
-        fig, axes = plt.subplots(1, len(values), figsize=(4 * len(values), 3.4), sharey=True)
+        fig, axes = plt.subplots(
+            1, len(values), figsize=(4 * len(values), 3.6), sharey=True, layout="constrained"
+        )
         axes = np.atleast_1d(axes)
     fig = axes[0].figure
     for i, (ax, (name, v)) in enumerate(zip(axes, values.items())):

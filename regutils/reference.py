@@ -44,9 +44,11 @@ def reference_run(
     """Train the reference setup once; the arguments change one thing at a time.
 
     Args:
-        seed (int, optional): calls :func:`regutils.set_seed` first. Default: none.
+        seed (int, optional): calls :func:`regutils.set_seed` before building the
+            reference model. Default: none.
         model (nn.Module, optional): a model to train instead of
-            :func:`reference_model`. Default: a fresh reference model.
+            :func:`reference_model`; seed it yourself before building it (passing
+            ``seed`` too is an error). Default: a fresh reference model.
         data (Split, optional): instead of :func:`regutils.load_digits`.
         **fit_overrides: any :func:`regutils.fit` keyword, replacing the one in
             :data:`regutils.reference.REFERENCE_FIT` (e.g. ``penalty=...``, ``epochs=200``).
@@ -54,12 +56,20 @@ def reference_run(
     Returns:
         History: the run's history.
 
+    Raises:
+        ValueError: if both ``seed`` and ``model`` are given.
+
     Example::
 
         >>> history = reference_run(0, epochs=2)
         >>> len(history)
         2
     """
+    if seed is not None and model is not None:
+        raise ValueError(
+            "pass seed or model, not both: seeding after the model is built would leave its "
+            "initial weights unseeded. Call set_seed(seed) before building the model instead."
+        )
     if seed is not None:
         set_seed(seed)
     model = reference_model() if model is None else model
