@@ -11,6 +11,7 @@ help:
 	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make repoint URL=https://github.com/<you>/<fork>   point the book and every chapter at a fork"
+	@echo "make bench    time every chapter, and regutils.fit against its peers; writes benchmarks/results/"
 	@echo "make clean    remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -33,6 +34,15 @@ lab: $(STAMP)
 repoint: $(STAMP)
 	@test -n "$(URL)" || (echo "usage: make repoint URL=https://github.com/<you>/<fork>" && exit 2)
 	$(BIN)/python scripts/repoint.py "$(URL)"
+
+# The benchmark's peers (skorch, Lightning) go into the same .venv, for `make bench` only.
+$(VENV)/.bench-installed: $(STAMP) benchmarks/requirements.txt
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	@touch $@
+
+.PHONY: bench
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m benchmarks.run
 
 clean:
 	rm -rf _build

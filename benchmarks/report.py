@@ -1,0 +1,232 @@
+"""The results of ``make bench``: the machine, the goals, and the tables, as JSON and Markdown.
+
+:func:`render_markdown` turns the JSON document into the Markdown that
+``appendix/speed.md`` includes, so the book shows exactly the last run's numbers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+from importlib import metadata
+from pathlib import Path
+
+import torch
+
+BOOK_BUDGET_S = 6 * 60  # the whole book executes in under 6 minutes on a 2-core CPU
+CHAPTER_BUDGET_S = 60  # a chapter's budget, from CONTRIBUTING.md
+FIT_BUDGET = 1.10  # regutils.fit within 1.10x of the hand-written loop
+PEERS = ("DataLoader loop", "skorch", "Lightning")  # regutils.fit must beat each of them
+
+TRAINING_COLUMNS = (
+    "batch",
+    "contender",
+    "median time (s)",
+    "× hand-written",
+    "val acc (median)",
+    "same accuracy as hand-written?",
+)
+CHAPTER_COLUMNS = ("chapter", "wall time (s)", "peak memory (MiB)", "ran to the end?")
+
+
+def cpu_model() -> str:
+    """The CPU's marketing name, from /proc/cpuinfo on Linux, else what platform knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def load_average() -> float | None:
+    """The 1-minute load average: near 0 on an idle machine, above the cores on a busy one."""
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def machine(threads: int) -> dict:
+    """What the numbers were measured on, and how busy the machine was at the start."""
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "platform": platform.platform(terse=True),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torch_threads": threads,
+        "skorch": _version("skorch"),
+        "lightning": _version("lightning"),
+        "load_average_start": load_average(),
+        "load_average_end": None,  # filled in when the run ends
+    }
+
+
+def goals(results: dict) -> list[dict]:
+    """Each goal of the benchmark, its target, what was measured, and whether it is met."""
+    found = []
+    chapters = results.get("chapters")
+    if chapters:
+        total = chapters["total_s"]
+        failed = [c["chapter"] for c in chapters["rows"] if c["error"] is not None]
+        found.append(
+            {
+                "goal": "the whole book executes (all chapters)",
+                "target": f"< {BOOK_BUDGET_S / 60:.0f} min",
+                "measured": _minutes(total)
+                + (f", but {', '.join(failed)} failed" if failed else ""),
+                "met": total < BOOK_BUDGET_S and not failed,
+            }
+        )
+        slowest = max(chapters["rows"], key=lambda row: row["wall_s"])
+        found.append(
+            {
+                "goal": "every chapter executes within its budget",
+                "target": f"≤ {CHAPTER_BUDGET_S} s each",
+                "measured": f"slowest: {slowest['chapter']}, {slowest['wall_s']:.0f} s",
+                "met": slowest["wall_s"] <= CHAPTER_BUDGET_S,
+            }
+        )
+    rows = (results.get("training") or {}).get("rows", [])
+    for batch in dict.fromkeys(row["batch"] for row in rows):
+        by_name = {row["contender"]: row for row in rows if row["batch"] == batch}
+        fit = by_name.get("regutils.fit")
+        if fit is None:
+            continue
+        batches = "full batch" if batch == "full" else f"batches of {batch}"
+        found.append(
+            {
+                "goal": f"`regutils.fit` vs the hand-written loop, {batches}",
+                "target": f"≤ {FIT_BUDGET:.2f}×",
+                "measured": f"{fit['ratio']:.2f}×",
+                "met": fit["ratio"] <= FIT_BUDGET,
+            }
+        )
+        peers = [by_name[name] for name in PEERS if name in by_name]
+        if peers:
+            fastest = min(peers, key=lambda row: row["median_s"])
+            found.append(
+                {
+                    "goal": f"`regutils.fit` faster than {', '.join(p['contender'] for p in peers)}"
+                    f", {batches}",
+                    "target": "< the fastest of them",
+                    "measured": f"the fastest, {fastest['contender']}, takes "
+                    f"{fastest['median_s'] / fit['median_s']:.2f}× as long",
+                    "met": fit["median_s"] < fastest["median_s"],
+                }
+            )
+    return found
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def _table(columns: tuple[str, ...], rows: list[tuple]) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines
+
+
+def training_table(rows: list[dict]) -> list[str]:
+    """The training-speed table, one line per (batch size, contender)."""
+    return _table(
+        TRAINING_COLUMNS,
+        [
+            (
+                row["batch"],
+                f"`{row['contender']}`" if row["contender"] == "regutils.fit" else row["contender"],
+                f"{row['median_s']:.3f}",
+                f"{row['ratio']:.2f}",
+                f"{row['median_val_acc']:.1%}",
+                row["same_acc"],
+            )
+            for row in rows
+        ],
+    )
+
+
+def chapter_table(chapters: dict) -> list[str]:
+    """The chapter table, one line per notebook and a total."""
+    rows = [
+        (
+            c["chapter"],
+            f"{c['wall_s']:.1f}",
+            f"{c['peak_rss_mb']:.0f}",
+            "yes" if c["error"] is None else f"**no**: {c['error']}",
+        )
+        for c in chapters["rows"]
+    ]
+    peak = max((c["peak_rss_mb"] for c in chapters["rows"]), default=0.0)
+    failed = sum(c["error"] is not None for c in chapters["rows"])
+    rows.append(
+        (
+            "**total**",
+            f"**{chapters['total_s']:.1f}**",
+            f"max {peak:.0f}",
+            "all" if failed == 0 else f"**{failed} failed**",
+        )
+    )
+    return _table(CHAPTER_COLUMNS, rows)
+
+
+def render_markdown(results: dict) -> str:
+    """The results as the Markdown fragment the book includes (``##`` headings)."""
+    m = results["machine"]
+    peers = ", ".join(f"{name} {m[name]}" for name in ("skorch", "lightning") if m.get(name))
+    start, end = m.get("load_average_start"), m.get("load_average_end")
+    load = (
+        f"; 1-minute load average {start:.2f} at the start, {end:.2f} at the end."
+        if start is not None and end is not None
+        else "."
+    )
+    lines = [
+        f"Measured on {m['date']} on **{m['cpu']}** ({m['cores']} cores), {m['platform']}, "
+        f"Python {m['python']}, torch {m['torch']} ({m['torch_threads']} threads)"
+        + (f", {peers}" if peers else "")
+        + load
+        + " To reproduce: `make bench`.",
+        "",
+    ]
+    found = goals(results)
+    if found:
+        lines += ["## Goals", ""]
+        lines += _table(
+            ("goal", "target", "measured", "met?"),
+            [
+                (g["goal"], g["target"], g["measured"], "yes" if g["met"] else "**no**")
+                for g in found
+            ],
+        )
+        lines.append("")
+    if results.get("chapters"):
+        lines += ["## Chapters", ""]
+        lines += [
+            "Each chapter executed top to bottom in a fresh kernel, one after the other; "
+            "the wall time includes starting the kernel.",
+            "",
+        ]
+        lines += chapter_table(results["chapters"])
+        lines.append("")
+    training = results.get("training")
+    if training:
+        lines += ["## Training the reference model", ""]
+        lines += [
+            f"The Overfitting chapter's MLP on the 200 digits, Adam (lr 1e-3), "
+            f"{training['epochs']} epochs, measuring loss and accuracy on the whole training "
+            f"and validation sets after every epoch. Median of {training['reps']} "
+            "repetitions, run interleaved in rotating order; "
+            "× hand-written is the ratio of medians.",
+            "",
+        ]
+        lines += training_table(training["rows"])
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,252 @@
+"""Training speed on the reference task: :func:`regutils.fit` against the usual alternatives.
+
+The task is the Overfitting chapter's: :func:`regutils.reference_model` on
+:func:`regutils.load_digits` (200 training images, 500 validation images), Adam with
+lr 1e-3, :data:`EPOCHS` epochs, with mini-batches of 32 and with full batch. Every
+contender trains the same freshly seeded model on the same tensors and, after every
+epoch, does the same measuring work as :func:`regutils.fit`: loss and accuracy on the
+whole training set and on the validation set, in eval mode, without gradients. What
+each one does, exactly:
+
+* ``hand-written loop`` -- the baseline: ``torch.randperm`` and index slicing of
+  in-memory tensors, then one eval-mode forward pass over each whole set.
+* ``regutils.fit`` -- the book's loop, as the chapters call it.
+* ``DataLoader loop`` -- the loop of the PyTorch tutorials: a shuffling
+  ``DataLoader`` over a ``TensorDataset`` for training; for measuring, one
+  ``DataLoader`` per set whose single batch is the whole set (so the forward work
+  equals the others'), summing loss and correct predictions over its batches.
+* ``skorch`` and ``Lightning`` -- see :mod:`benchmarks.peers`.
+
+Timing starts once the model exists (seeding and building it are not timed) and stops
+when training ends; a framework's own objects (optimizer, ``DataLoader``,
+``NeuralNetClassifier``, ``Trainer``) are built inside the timed part, as using it
+needs them. The final validation accuracy is then measured in the same way for all,
+with :func:`regutils.evaluate`.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torch.utils.data import DataLoader, TensorDataset
+
+from regutils import Split, evaluate, fit, load_digits, reference_model, set_seed
+
+EPOCHS = 100
+LR = 1e-3
+BATCH_SIZES: tuple[int | None, ...] = (32, None)  # None: full batch, one step per epoch
+THREADS = 2  # torch threads for every contender: the 2-core CPU the book is budgeted for
+
+HAND = "hand-written loop"
+REGUTILS = "regutils.fit"
+DATALOADER = "DataLoader loop"
+SKORCH = "skorch"
+LIGHTNING = "Lightning"
+
+#: ``contender(model, data, epochs=..., batch_size=...)`` trains ``model`` in place.
+Contender = Callable[..., None]
+Pair = tuple[torch.Tensor, torch.Tensor]
+
+
+@torch.no_grad()
+def _measure(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """Loss and accuracy on a whole set in one forward pass: what regutils.evaluate does."""
+    out = model(X)
+    return F.cross_entropy(out, y).item(), (out.argmax(dim=1) == y).float().mean().item()
+
+
+def train_hand(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
+    """The minimal loop: random permutation, index slices, then measure both sets."""
+    (X, y), (X_val, y_val) = data.train, data.val
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    n = len(X)
+    step = n if batch_size is None else batch_size
+    history = []  # kept, as fit keeps its History, so the measuring work is the same
+    for _ in range(epochs):
+        model.train()
+        order = torch.randperm(n)
+        for start in range(0, n, step):
+            idx = order[start : start + step]
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        model.eval()
+        history.append((_measure(model, X, y), _measure(model, X_val, y_val)))
+
+
+def train_regutils(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
+    """The book's loop, called as the chapters call it."""
+    fit(model, data.train, data.val, epochs=epochs, lr=LR, batch_size=batch_size, optimizer="adam")
+
+
+@torch.no_grad()
+def _measure_loader(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
+    """Loss and accuracy summed over a DataLoader's batches, the tutorials' way."""
+    loss_sum, correct, count = 0.0, 0, 0
+    for xb, yb in loader:
+        out = model(xb)
+        loss_sum += F.cross_entropy(out, yb, reduction="sum").item()
+        correct += (out.argmax(dim=1) == yb).sum().item()
+        count += len(yb)
+    return loss_sum / count, correct / count
+
+
+def train_dataloader(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
+    """The tutorials' loop over a shuffling DataLoader; whole-set batches for measuring."""
+    train_set, val_set = TensorDataset(*data.train), TensorDataset(*data.val)
+    step = len(train_set) if batch_size is None else batch_size
+    train_loader = DataLoader(train_set, batch_size=step, shuffle=True)
+    measure_loaders = [DataLoader(s, batch_size=len(s)) for s in (train_set, val_set)]
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    history = []
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in train_loader:
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        model.eval()
+        history.append(tuple(_measure_loader(model, loader) for loader in measure_loaders))
+
+
+def contenders(peers: bool = True) -> dict[str, Contender]:
+    """The contenders by name, the baseline first; ``peers=False`` leaves out skorch and
+    Lightning (their packages are installed by ``make bench`` only)."""
+    found: dict[str, Contender] = {
+        HAND: train_hand,
+        REGUTILS: train_regutils,
+        DATALOADER: train_dataloader,
+    }
+    if peers:
+        from benchmarks import peers as peer_module  # imports skorch and lightning
+
+        found[SKORCH] = peer_module.train_skorch
+        found[LIGHTNING] = peer_module.train_lightning
+    return found
+
+
+@dataclass
+class Run:
+    """One timed training run."""
+
+    contender: str
+    batch_size: int | None
+    rep: int  # also the seed: every contender of a repetition starts from the same weights
+    seconds: float
+    val_acc: float
+
+
+def rotated(names: list[str], rep: int) -> list[str]:
+    """The running order of repetition ``rep``: each contender goes first in turn, so that
+    none is always the one that runs on a cold cache or right after a slow neighbour.
+
+    Example::
+
+        >>> rotated(["a", "b", "c"], 1)
+        ['b', 'c', 'a']
+    """
+    k = rep % len(names)
+    return names[k:] + names[:k]
+
+
+def time_once(
+    contender: Contender, data: Split, *, seed: int, epochs: int, batch_size: int | None
+) -> tuple[float, float]:
+    """Seconds one contender takes to train a fresh reference model, and its final
+    validation accuracy."""
+    set_seed(seed)
+    model = reference_model()
+    gc.collect()  # so that no contender pays for collecting another's garbage
+    start = time.perf_counter()
+    contender(model, data, epochs=epochs, batch_size=batch_size)
+    seconds = time.perf_counter() - start
+    return seconds, evaluate(model, data.val)["acc"]
+
+
+def time_contenders(
+    found: dict[str, Contender],
+    *,
+    reps: int,
+    epochs: int = EPOCHS,
+    batch_sizes: tuple[int | None, ...] = BATCH_SIZES,
+    threads: int = THREADS,
+    data: Split | None = None,
+    log: Callable[[str], None] = print,
+) -> list[Run]:
+    """Time every contender ``reps`` times per batch size, interleaved and rotated."""
+    torch.set_num_threads(threads)  # once, for all: no contender sets its own
+    data = load_digits() if data is None else data
+    names = list(found)
+    for name in names:  # warm-up, not timed: lazy imports, first-call allocations
+        time_once(found[name], data, seed=0, epochs=1, batch_size=32)
+    runs = []
+    for batch_size in batch_sizes:
+        for rep in range(reps):
+            for name in rotated(names, rep):
+                seconds, acc = time_once(
+                    found[name], data, seed=rep, epochs=epochs, batch_size=batch_size
+                )
+                runs.append(Run(name, batch_size, rep, seconds, acc))
+                log(f"  batch {batch_label(batch_size):>5}  rep {rep}  {name:<18} {seconds:7.3f} s")
+    return runs
+
+
+def batch_label(batch_size: int | None) -> str:
+    return "full" if batch_size is None else str(batch_size)
+
+
+#: How far a contender's median validation accuracy may be from the baseline's and still
+#: count as training the same thing: 2 points is 10 of the 500 validation images, about
+#: twice the spread between seeds of this task.
+ACC_TOLERANCE = 0.02
+
+
+def summarize(runs: list[Run]) -> list[dict]:
+    """One row per (batch size, contender): medians, the ratio to the baseline, agreement.
+
+    ``same_acc`` is ``"identical"`` when every repetition reached exactly the
+    baseline's validation accuracy, ``"within 2 pts"`` when the medians are
+    within :data:`ACC_TOLERANCE`, else ``"NO"``.
+    """
+    rows = []
+    batch_sizes = list(dict.fromkeys(r.batch_size for r in runs))
+    for batch_size in batch_sizes:
+        mine = [r for r in runs if r.batch_size == batch_size]
+        names = list(dict.fromkeys(r.contender for r in mine))
+        by_name = {
+            n: sorted((r for r in mine if r.contender == n), key=lambda r: r.rep) for n in names
+        }
+        base = by_name[HAND]
+        base_s = statistics.median(r.seconds for r in base)
+        base_acc = statistics.median(r.val_acc for r in base)
+        for name, own in by_name.items():
+            median_s = statistics.median(r.seconds for r in own)
+            median_acc = statistics.median(r.val_acc for r in own)
+            if [r.val_acc for r in own] == [r.val_acc for r in base]:
+                same = "identical"
+            elif abs(median_acc - base_acc) <= ACC_TOLERANCE:
+                same = "within 2 pts"
+            else:
+                same = "NO"
+            rows.append(
+                {
+                    "batch": batch_label(batch_size),
+                    "contender": name,
+                    "median_s": median_s,
+                    "ratio": median_s / base_s,
+                    "seconds": [r.seconds for r in own],
+                    "median_val_acc": median_acc,
+                    "val_acc": [r.val_acc for r in own],
+                    "same_acc": same,
+                }
+            )
+    return rows
