@@ -69,8 +69,10 @@ def test_setup_cell_install_keeps_colabs_torch_numpy_and_matplotlib(tmp_path):
         except PackageNotFoundError:
             pytest.fail(f"{name} is not installed here, so this simulation would prove nothing")
 
+    commands = {tuple(setup_cell_pip_command(chapter)) for chapter in CHAPTERS}
+    assert len(commands) == 1, f"the chapters' setup cells install differently: {commands}"
     report_path = tmp_path / "pip-report.json"
-    command = setup_cell_pip_command(CHAPTERS[0]) + [
+    command = [*commands.pop()] + [
         "--dry-run",  # resolve only: nothing is installed or changed
         "--report",
         str(report_path),

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
@@ -36,7 +37,25 @@ if TYPE_CHECKING:
 
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-BROWSER = os.environ.get("CHROMIUM", "/usr/bin/chromium")  # Debian's `chromium` package
+
+
+def find_browser() -> str | None:
+    """$CHROMIUM if set; else Debian's `chromium` package; else a Chrome on PATH.
+
+    The fallback keeps hosted CI images that ship Google Chrome instead (GitHub's Ubuntu
+    runners do) working without an install step.
+    """
+    if "CHROMIUM" in os.environ:
+        candidates = [os.environ["CHROMIUM"]]
+    else:
+        candidates = ["/usr/bin/chromium"]
+        candidates += [
+            shutil.which(name) or "" for name in ("google-chrome", "google-chrome-stable")
+        ]
+    return next((c for c in candidates if c and os.access(c, os.X_OK) and Path(c).is_file()), None)
+
+
+BROWSER = find_browser()
 BROWSER_ARGS = [
     "--headless",
     "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
@@ -83,9 +102,9 @@ def server(built) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not (Path(BROWSER).is_file() and os.access(BROWSER, os.X_OK)):
+    if BROWSER is None:
         message = (
-            f"no Chromium at {BROWSER}: install Debian's package (apt-get install chromium), "
+            "no browser for the site test: install Debian's package (apt-get install chromium), "
             "or set CHROMIUM to a Chromium or Chrome executable"
         )
         if os.environ.get("CI", "").lower() == "true":
@@ -209,6 +228,7 @@ async () => {
     prerequisites: atTop('Prerequisites:'),
     goals: atTop('You will learn to:'),
     colab: launch ? launch.href : null,
+    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
     downloads: [...document.querySelectorAll('.dropdown-download-buttons a')]
       .map(a => a.getAttribute('href')).filter(h => h && h !== '#'),
   };
@@ -258,6 +278,30 @@ def test_navigation_lists_every_page_in_toc_order(seen, server, page):
     listed = [docname(href, server) for href in facts["nav"]]
     listed = [name for i, name in enumerate(listed) if name not in listed[:i]]
     assert listed == PAGES, "the sidebar must list _toc.yml's files, in order"
+
+
+def test_every_link_within_the_site_resolves(seen, server):
+    """Every local link of every page answers, and its #fragment is an id on the target page."""
+    pages: dict[str, str] = {}  # URL without fragment -> HTML text
+    broken = []
+    for name, (_, facts) in seen.items():
+        for link in facts["links"]:
+            if not link.startswith(server):
+                continue  # another host (GitHub, Colab...): not ours to check offline
+            target, _, fragment = link.partition("#")
+            target = target.split("?")[0]
+            if target not in pages:
+                try:
+                    with urlopen(target) as response:  # our own server, on 127.0.0.1
+                        pages[target] = response.read().decode("utf-8", "replace")
+                except OSError as error:
+                    pages[target] = ""
+                    broken.append(f"{name}: {link} ({error})")
+                    continue
+            anchor = unquote(fragment)
+            if anchor and pages[target] and f'id="{anchor}"' not in pages[target]:
+                broken.append(f"{name}: {link} (no id {anchor!r} there)")
+    assert not broken, "\n".join(sorted(set(broken)))
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -354,13 +398,17 @@ def test_exercise_page_links_to_every_exercise(browser, server):
         if names:
             assert any(docname(href, server) == chapter for href, _ in links), chapter
     # Every link lands on its exercise: the section exists and is titled as the link says.
+    by_chapter: dict[str, list[tuple[str, str]]] = {}
     for href, title in links:
-        target = urlsplit(href).fragment
+        chapter, _, target = href.partition("#")
         assert target, f"{href} does not point into the chapter"
-        with open_page(browser, href) as (page, _):
-            heading = page.locator(f"section[id='{target}'] > :is(h1, h2, h3, h4)").first
-            assert heading.count(), f"{href}: no section {target!r}"
-            assert heading.inner_text().strip().rstrip("#").strip() == title
+        by_chapter.setdefault(chapter, []).append((target, title))
+    for chapter, targets in by_chapter.items():  # one visit per chapter
+        with open_page(browser, chapter) as (page, _):
+            for target, title in targets:
+                heading = page.locator(f"section[id='{target}'] > :is(h1, h2, h3, h4)").first
+                assert heading.count(), f"{chapter}: no section {target!r}"
+                assert heading.inner_text().strip().rstrip("#").strip() == title
 
 
 def test_status_page_shows_each_chapters_execution_time(browser, server):
