@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-URL_LINE = re.compile(r'^REPOSITORY_URL = ".*"$', re.M)
+# the line stays whole (a URL cannot wrap): `# fmt: skip` keeps ruff format off it
+URL_LINE = re.compile(r'^REPOSITORY_URL = "[^"]*"(?=  # fmt: skip)', re.M)
 CONFIG_LINE = re.compile(r"^(  url: ).*$", re.M)
 
 

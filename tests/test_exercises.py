@@ -148,3 +148,13 @@ def test_l2_exercise_catches_a_penalty_that_includes_norm_layers():
 
     result = check("l2.l2_weights_only", lambda m, lam: l2_penalty(m, lam, include_bias=True))
     assert not result.passed and "case 1 of 3 failed" in result.message
+
+
+def test_html_feedback_renders_code_spans():
+    result = check("overfitting.polynomial_features", polynomial_starter)
+    assert "<code>raise NotImplementedError</code>" in result._repr_html_()
+    assert "`raise NotImplementedError`" in str(result)
+
+
+def polynomial_starter(x, degree):
+    raise NotImplementedError

@@ -35,7 +35,7 @@ def test_setup_cell_installs_from_the_configured_repository_in_colab_only(path):
     setup = cells(path)[0]
     text = source(setup)
     assert setup["cell_type"] == "code" and "remove-cell" in setup["metadata"].get("tags", [])
-    urls = re.findall(r'^REPOSITORY_URL = "(.*)"$', text, re.M)
+    urls = re.findall(r'^REPOSITORY_URL = "([^"]*)"  # fmt: skip', text, re.M)
     assert urls == [config()["repository"]["url"]], "run: make repoint URL=<repository url>"
     assert '"google.colab" in sys.modules' in text
     # Colab already has torch, numpy, matplotlib...: the cell installs regutils and nothing else

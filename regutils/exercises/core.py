@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import html
 import inspect
+import re
 import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -136,6 +137,7 @@ class CheckResult:
         color = "#1a7f37" if self.passed else "#b42318"
         mark = "✅" if self.passed else "❌"
         body = html.escape(self.message).replace("\n", "<br>")
+        body = re.sub(r"`([^`]+)`", r"<code>\1</code>", body)  # `code` in the message
         return (
             f'<div style="border-left:4px solid {color};padding:0.3em 0.8em">'
             f"{mark} <b>{html.escape(self.name)}</b>: {body}</div>"
