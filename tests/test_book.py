@@ -30,3 +30,15 @@ def test_setup_cell_is_hidden_and_colab_button_present(built):
     text = (HTML / "chapters" / "01_overfitting.html").read_text()
     assert "REPOSITORY_URL" not in text
     assert "colab.research.google.com/github/" in text
+
+
+def test_printed_output_fits_the_page(built):
+    """The site's code column shows about 80 characters: printed lines stay within it."""
+    import json
+
+    for path in sorted((ROOT / "_build" / "jupyter_execute" / "chapters").glob("*.ipynb")):
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "stream":
+                    for line in "".join(output["text"]).splitlines():
+                        assert len(line) <= 80, f"{path.name}: {line!r} ({len(line)} chars)"
