@@ -130,3 +130,11 @@ def test_bad_data():
         fit(model, (torch.zeros(4, 4), torch.zeros(3, dtype=torch.long)), epochs=1)
     with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
         fit("model", (torch.zeros(4, 4), torch.zeros(4, dtype=torch.long)), epochs=1)
+
+
+def test_progress_bar_is_opt_in(toy, capsys):
+    fit(nn.Linear(4, 3), toy[0], epochs=3)
+    assert capsys.readouterr().err == ""  # nothing by default: the built book stays clean
+    pytest.importorskip("tqdm")
+    fit(nn.Linear(4, 3), toy[0], epochs=3, progress=True)
+    assert "fit:" in capsys.readouterr().err  # tqdm draws, then clears (leave=False)
