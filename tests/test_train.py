@@ -135,6 +135,5 @@ def test_bad_data():
 def test_progress_bar_is_opt_in(toy, capsys):
     fit(nn.Linear(4, 3), toy[0], epochs=3)
     assert capsys.readouterr().err == ""  # nothing by default: the built book stays clean
-    pytest.importorskip("tqdm")
     fit(nn.Linear(4, 3), toy[0], epochs=3, progress=True)
     assert "fit:" in capsys.readouterr().err  # tqdm draws, then clears (leave=False)
