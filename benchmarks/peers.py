@@ -35,7 +35,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from benchmarks.training import LR
+from benchmarks.training import FUSED, LR, adam
 from regutils import Split
 
 # Lightning reports its set-up (no GPU, no TPU...) through logging, and warns that a
@@ -71,6 +71,7 @@ def train_skorch(model: nn.Module, data: Split, *, epochs: int, batch_size: int 
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
         lr=LR,
+        **({"optimizer__fused": True} if FUSED else {}),
         max_epochs=epochs,
         batch_size=-1 if batch_size is None else batch_size,  # -1: the whole set
         iterator_train__shuffle=True,
@@ -107,7 +108,7 @@ class LitClassifier(pl.LightningModule):
             self.log(f"{split}_{name}", value, batch_size=len(y), add_dataloader_idx=False)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
-        return torch.optim.Adam(self.parameters(), lr=LR)
+        return adam(self.parameters())
 
 
 def train_lightning(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:

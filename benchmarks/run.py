@@ -1,8 +1,9 @@
 """How fast is this book? Run with ``make bench`` (or ``python -m benchmarks.run``).
 
-Times every chapter in a fresh kernel (:mod:`benchmarks.chapters`), then the
-reference task trained by :func:`regutils.fit` and by its peers
-(:mod:`benchmarks.training`), and writes ``benchmarks/results/latest.json`` and
+Times every chapter in a fresh kernel (:mod:`benchmarks.chapters`), the reference
+run on an idle and on a busy machine (:mod:`benchmarks.busy`), then the reference
+task trained by :func:`regutils.fit` and by its peers (:mod:`benchmarks.training`),
+and writes ``benchmarks/results/latest.json`` and
 ``benchmarks/results/latest.md`` (the page ``appendix/speed.md`` shows), then prints
 the Markdown. The timings are wall-clock: run it on an otherwise idle machine.
 """
@@ -17,8 +18,8 @@ from pathlib import Path
 
 import torch
 
+from benchmarks import busy, training
 from benchmarks import chapters as chapter_bench
-from benchmarks import training
 from benchmarks.report import load_average, machine, render_markdown
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -29,10 +30,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reps", type=int, default=5, help="repetitions per contender (5)")
     parser.add_argument("--epochs", type=int, default=training.EPOCHS, help="epochs (100)")
     parser.add_argument(
-        "--threads", type=int, default=training.THREADS, help="torch threads for training (2)"
+        "--threads",
+        type=int,
+        default=training.THREADS,
+        help="torch threads for training (1, as regutils.fit)",
     )
     parser.add_argument("--no-chapters", action="store_true", help="skip the chapter timings")
     parser.add_argument("--no-training", action="store_true", help="skip the training timings")
+    parser.add_argument("--no-busy", action="store_true", help="skip the busy-machine scenario")
     parser.add_argument(
         "--no-peers", action="store_true", help="leave skorch and Lightning out of the training"
     )
@@ -70,6 +75,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.no_chapters:
         print("Chapters, each in a fresh kernel:")
         results["chapters"] = run_chapters()
+    if not args.no_busy:
+        print("A busy machine: the reference run idle and next to one CPU-bound process:")
+        results["busy"] = busy.run()
     if not args.no_training:
         print(f"Training the reference model ({args.reps} repetitions, {args.threads} threads):")
         results["training"] = run_training(args)

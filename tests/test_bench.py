@@ -11,9 +11,9 @@ import nbformat
 import pytest
 import torch
 
-from benchmarks import report, training
+from benchmarks import busy, report, training
 from benchmarks.chapters import chapter_paths, time_chapter
-from regutils import load_digits, reference_model, set_seed
+from regutils import fit, load_digits, reference_model, set_seed
 from tests.book import CHAPTERS, ROOT
 
 RESULTS = ROOT / "benchmarks" / "results"
@@ -153,3 +153,43 @@ def test_committed_results_are_what_the_book_shows():
             f"benchmarks/results predate {missing}: run make bench and commit its results",
             stacklevel=1,
         )
+
+
+def test_competing_process_runs_during_the_block_only():
+    with busy.competing_process() as hog:
+        assert hog.poll() is None, "the competing process must be running"
+    assert hog.poll() is not None, "and ended after the block"
+
+
+def test_busy_settings_train_the_same_model(digits):
+    # The two settings differ in threads and Adam kernel, not in what they compute.
+    models = []
+    for setting in busy.SETTINGS:
+        set_seed(0)
+        model = reference_model()
+        fit(model, digits.train, epochs=2, batch_size=32, **busy.options(setting, model))
+        models.append(model)
+    assert_same_weights(models[1], models[0], busy.BOOK)
+
+
+def fake_busy(book_ratio):
+    rows = [
+        {"setting": busy.DEFAULTS, "idle_s": 1.0, "busy_s": 9.0, "busy_ratio": 9.0},
+        {"setting": busy.BOOK, "idle_s": 1.05, "busy_s": 1.05 * book_ratio,
+         "busy_ratio": book_ratio},
+    ]  # fmt: skip
+    return {"epochs": 100, "reps": 3, "cores": 2, "torch_threads": 2, "rows": rows}
+
+
+@pytest.mark.parametrize("book_ratio, met", [(1.1, True), (1.6, False)])
+def test_busy_goals_and_section(book_ratio, met):
+    results = {"busy": fake_busy(book_ratio)}
+    goals = {g["goal"]: g for g in report.goals(results)}
+    on_busy = goals["`regutils.fit` on a busy machine (one other CPU-bound process)"]
+    assert on_busy["met"] is met and on_busy["measured"].startswith(f"{book_ratio:.2f}×")
+    idle = goals["`regutils.fit` on an idle machine, against torch defaults"]
+    assert idle["met"] is True and idle["measured"] == "1.05×"
+    markdown = report.render_markdown({"machine": report.machine(1), **results})
+    assert (
+        "## A busy machine" in markdown and "| torch defaults | 1.000 | 9.000 | 9.00 |" in markdown
+    )

@@ -115,6 +115,8 @@ def test_divergence_stops_with_a_message_not_nans(toy):
         ({"epochs": 1, "penalty": 0.1}, TypeError, "penalty must be a callable"),
         ({"epochs": 1, "callbacks": [print]}, TypeError, "callbacks must be Callback"),
         ({"epochs": 1, "device": "tpu"}, ValueError, "'cpu', 'cuda', 'auto'"),
+        ({"epochs": 1, "threads": 0}, ValueError, "threads must be an int >= 1, but got 0"),
+        ({"epochs": 1, "threads": 1.5}, TypeError, "threads must be an int"),
     ],
 )
 def test_bad_arguments(toy, kwargs, error, match):
@@ -137,3 +139,43 @@ def test_progress_bar_is_opt_in(toy, capsys):
     assert capsys.readouterr().err == ""  # nothing by default: the built book stays clean
     fit(nn.Linear(4, 3), toy[0], epochs=3, progress=True)
     assert "fit:" in capsys.readouterr().err  # tqdm draws, then clears (leave=False)
+
+
+def test_fit_runs_on_one_thread_and_restores_torch_setting(toy):
+    seen = []
+
+    class Spy(Callback):
+        def on_epoch_end(self, state):
+            seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    fit(nn.Linear(4, 3), *toy, epochs=2, callbacks=[Spy()])
+    assert seen == [1, 1] and torch.get_num_threads() == before
+    fit(nn.Linear(4, 3), *toy, epochs=1, threads=None, callbacks=[Spy()])
+    assert seen[-1] == before
+
+
+def test_threads_are_restored_when_fit_raises(toy):
+    X, y = toy[0]
+    before = torch.get_num_threads()
+    with pytest.raises(FloatingPointError):
+        fit(nn.Linear(4, 1), (X, y.float()), epochs=500, lr=10.0, optimizer="sgd")
+    assert torch.get_num_threads() == before
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
+def test_named_optimizers_use_the_fused_kernel_where_torch_has_one(toy, name):
+    state = {}
+
+    class Spy(Callback):
+        def on_fit_start(self, s):
+            state["fused"] = s.optimizer.defaults.get("fused")
+
+    fit(nn.Linear(4, 3), *toy, epochs=1, optimizer=name, callbacks=[Spy()])
+    plain = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+    try:
+        plain([nn.Parameter(torch.zeros(1))], lr=0.1, fused=True)
+        expected = True
+    except (RuntimeError, TypeError, ValueError):
+        expected = None
+    assert state["fused"] == expected
