@@ -182,7 +182,7 @@ def make_sparse_regression(
         \|w^\star\|_0 = \text{n\_informative}
 
     Built on scikit-learn's ``make_regression`` with ``coef=True``, so the
-    true weights :math:`w^\star` come back too: an L1-penalised fit should
+    true weights :math:`w^\star` come back too: an L1-penalized fit should
     recover their non-zero pattern.
 
     Args:

@@ -55,7 +55,7 @@ def mlp(
         activation (str): ``"relu"``, ``"tanh"`` or ``"gelu"``. Default: ``"relu"``.
 
     Returns:
-        nn.Sequential: the model, with freshly initialised weights.
+        nn.Sequential: the model, with freshly initialized weights.
 
     Raises:
         TypeError, ValueError: for an argument of the wrong type or out of range.

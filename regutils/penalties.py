@@ -1,9 +1,9 @@
 r"""Parameter norm penalties :math:`\Omega(w)`, for the ``penalty`` hook of :func:`regutils.fit`,
 the proximal L1 step, and measures of the weights (norm, sparsity).
 
-Which parameters are penalised: by default the *weights*, i.e. every parameter
+Which parameters are penalized: by default the *weights*, i.e. every parameter
 with two or more dimensions (linear weight matrices, convolution kernels).
-Biases and the scale and shift of normalisation layers are 1-D and left alone:
+Biases and the scale and shift of normalization layers are 1-D and left alone:
 they do not multiply inputs, so shrinking them does not simplify the function
 (Goodfellow, Bengio and Courville 2016, section 7.1).
 """
@@ -54,7 +54,7 @@ def l1_penalty(model: nn.Module, lam: float, *, include_bias: bool = False) -> t
     Args:
         model (nn.Module): the model (or one layer of it, e.g. ``model[0]``).
         lam (float): the strength :math:`\lambda \ge 0`.
-        include_bias (bool): penalise 1-D parameters too. Default: ``False``.
+        include_bias (bool): penalize 1-D parameters too. Default: ``False``.
 
     Returns:
         Tensor: a scalar, differentiable with respect to the weights.
@@ -84,7 +84,7 @@ def l2_penalty(model: nn.Module, lam: float, *, include_bias: bool = False) -> t
     Args:
         model (nn.Module): the model (or one layer of it).
         lam (float): the strength :math:`\lambda \ge 0`.
-        include_bias (bool): penalise 1-D parameters too. Default: ``False``.
+        include_bias (bool): penalize 1-D parameters too. Default: ``False``.
 
     Returns:
         Tensor: a scalar, differentiable with respect to the weights.

@@ -1,8 +1,8 @@
 """Plots with one visual language across the book.
 
 * Line style means the split: **training dashed, validation solid**, everywhere.
-* With one configuration, colour also means the split (training blue, validation
-  orange); with several, colour means the configuration (``baseline`` is always grey).
+* With one configuration, color also means the split (training blue, validation
+  orange); with several, color means the configuration (``baseline`` is always grey).
 * Several seeds of one configuration are drawn as their mean with a shaded band of
   ± one standard deviation.
 
@@ -32,7 +32,7 @@ _LABELS = {"loss": "loss (cross-entropy)", "acc": "accuracy"}
 
 
 def color_for(name: str, index: int) -> object:
-    """The colour of a configuration: grey for ``"baseline"``, else the index-th of tab10."""
+    """The color of a configuration: grey for ``"baseline"``, else the index-th of tab10."""
     return BASELINE_COLOR if name == "baseline" else _PALETTE[index % len(_PALETTE)]
 
 

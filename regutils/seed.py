@@ -14,7 +14,7 @@ def set_seed(seed: int) -> None:
     r"""Seed Python's ``random``, NumPy and PyTorch (CPU and every GPU).
 
     With the same seed, the same call to :func:`regutils.fit` on the CPU gives an
-    identical :class:`regutils.History`: weight initialisation, mini-batch order,
+    identical :class:`regutils.History`: weight initialization, mini-batch order,
     dropout masks and noise all come from these generators.
 
     Args:

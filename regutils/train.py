@@ -259,7 +259,7 @@ def fit(
 ) -> History:
     r"""Train ``model`` on ``train`` and record train/validation metrics every epoch.
 
-    Each step minimises the regularized objective
+    Each step minimizes the regularized objective
 
     .. math::
 

@@ -30,7 +30,7 @@ COLAB_STACK = ("torch", "torchvision", "numpy", "matplotlib")  # preinstalled in
 
 
 def canonical(name: str) -> str:
-    """PEP 503 normalised project name: `Scikit_Learn` -> `scikit-learn`."""
+    """PEP 503 normalized project name: `Scikit_Learn` -> `scikit-learn`."""
     return name.lower().replace("_", "-").replace(".", "-")
 
 

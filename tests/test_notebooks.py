@@ -58,3 +58,126 @@ def test_chapter_opens_with_title_prerequisites_and_goals(path):
     first_markdown = next(source(c) for c in cells(path) if c["cell_type"] == "markdown")
     assert first_markdown.startswith("# ")
     assert "**Prerequisites:**" in first_markdown and "**You will learn to:**" in first_markdown
+
+
+def markdown_cells(path):
+    return [source(c) for c in cells(path) if c["cell_type"] == "markdown"]
+
+
+def prose(text: str) -> str:
+    """Markdown without its maths and code spans: what a reader sees as words."""
+    text = re.sub(r"\$\$.*?\$\$", " ", text, flags=re.S)
+    text = re.sub(r"\$[^$\n]*\$", " ", text)
+    return re.sub(r"`[^`]*`", " ", text)
+
+
+def captions(path):
+    found = []
+    for cell in cells(path):
+        figure = cell["metadata"].get("mystnb", {}).get("figure", {})
+        if "caption" in figure:
+            found.append(figure["caption"])
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_markdown_has_no_literal_backslash_n(path):
+    """A "\\n" typed into a markdown cell shows on the site as the two characters."""
+    for text in markdown_cells(path) + captions(path):
+        match = re.search(r".{0,30}\\n.{0,30}", prose(text))
+        assert match is None, f"{path.name}: a literal backslash-n in {match.group()!r}"
+
+
+def defined_names(code: str) -> set[str]:
+    """The top-level names a cell defines: functions, classes and assignments."""
+    found = re.findall(r"^(?:def|class)\s+(\w+)|^(\w+)\s*=", code, re.M)
+    return {name for pair in found for name in pair if name}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_exercises_define_no_name_the_chapter_uses_elsewhere(path):
+    """After "Run all", a starter must not replace a function the chapter itself calls."""
+    code = [(i, source(c), c) for i, c in enumerate(cells(path)) if c["cell_type"] == "code"]
+    for i, text, cell in code:
+        if "exercise-starter" not in cell["metadata"].get("tags", []):
+            continue
+        exercise = cell["metadata"]["exercise"]
+        for name in defined_names(text):
+            for j, other, _ in code:
+                if j == i or f'"{exercise}"' in other:  # the starter, its check and solution
+                    continue
+                assert not re.search(rf"\b{name}\b", other), (
+                    f"{path.name}: exercise {exercise} defines {name}, which cell {j} also "
+                    "uses; give the exercise's function a name of its own"
+                )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_open_exercises_have_a_cell_of_their_own(path):
+    """An open exercise is edited in its own cell, whose names no other cell uses: editing it
+    can never make a hidden assert of the chapter fail."""
+    all_cells = cells(path)
+    for i, cell in enumerate(all_cells):
+        text = source(cell)
+        if cell["cell_type"] == "markdown" and re.search(r"^#+ Exercise.*\(open\)", text, re.M):
+            after = all_cells[i + 1] if i + 1 < len(all_cells) else None
+            assert after is not None and after["cell_type"] == "code", (
+                f"{path.name}: open exercise in cell {i} has no code cell of its own after it"
+            )
+            assert "exercise-open" in after["metadata"].get("tags", []), (
+                f"{path.name}: tag the code cell after open exercise {i} 'exercise-open'"
+            )
+    for i, cell in enumerate(all_cells):
+        if "exercise-open" not in cell["metadata"].get("tags", []):
+            continue
+        names = defined_names(source(cell))
+        for j, other in enumerate(all_cells):
+            if j != i and other["cell_type"] == "code":
+                for name in names:
+                    assert not re.search(rf"\b{name}\b", source(other)), (
+                        f"{path.name}: the open exercise's {name} is also used in cell {j}"
+                    )
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_figure_cells_hide_their_input(path):
+    """A figure's layout code is folded on the site; the lesson's code stays visible."""
+    for i, cell in enumerate(cells(path)):
+        if "figure" in cell["metadata"].get("mystnb", {}):
+            assert "hide-input" in cell["metadata"].get("tags", []), (
+                f"{path.name}: figure cell {i} should be tagged hide-input"
+            )
+
+
+BRITISH = re.compile(
+    r"\b\w*(?:optimis|minimis|maximis|regularis|normalis|penalis|memoris|generalis|standardis"
+    r"|initialis|summaris|recognis|vectoris|parameteris|randomis|characteris|emphasis(?=e)"
+    r"|behaviour|colour|favour|neighbour|centre|centred|modelling|labelled|travelled"
+    r"|analys(?=e))\w*",
+    re.I,
+)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_american_spelling(path):
+    for text in markdown_cells(path) + captions(path):
+        match = BRITISH.search(prose(text))
+        assert match is None, f"{path.name}: the book spells American English: {match.group()!r}"
+
+
+def test_american_spelling_in_pages():
+    pages = [ROOT / "intro.md", *sorted((ROOT / "appendix").glob("*.md"))]
+    for page in pages:
+        match = BRITISH.search(prose(page.read_text()))
+        assert match is None, f"{page.name}: the book spells American English: {match.group()!r}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_other_chapters_are_named_by_links(path):
+    """ "the L1 chapter" is a relative link to its notebook: it works on the site, in
+    JupyterLab and in Colab."""
+    for text in markdown_cells(path):
+        match = re.search(r"(?<!\[)\bthe (?:[A-Z][\w-]*|L\d) chapter\b", text)
+        assert match is None, f"{path.name}: link {match.group()!r} to its .ipynb"
+        for target in re.findall(r"\]\(([^)#]+\.ipynb)(?:#[^)]*)?\)", text):
+            assert (path.parent / target).exists(), f"{path.name}: broken link to {target}"

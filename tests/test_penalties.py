@@ -114,7 +114,7 @@ def test_proximal_l1_gives_exact_zeros_where_the_subgradient_does_not():
     )
     assert sparsity(models[0]) == 0.0  # subgradient steps hover around zero, never on it
     assert sparsity(models[1]) == 17 / 20  # the 17 useless inputs are exactly zero
-    # both minimise the same objective: the informative weights agree closely
+    # both minimize the same objective: the informative weights agree closely
     assert torch.allclose(models[0].weight[0, :3], models[1].weight[0, :3], atol=0.02)
 
 

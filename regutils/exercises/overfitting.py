@@ -13,7 +13,7 @@ def polynomial_features(x, degree):
 
 
 def least_squares_fit(x, y, degree):
-    # Minimise ||A c - y||^2 over the coefficients c, A the polynomial features.
+    # Minimize ||A c - y||^2 over the coefficients c, A the polynomial features.
     A = torch.stack([x**k for k in range(degree + 1)], dim=1)  # (N, degree + 1)
     return torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)  # (degree + 1,)
 
