@@ -7,7 +7,7 @@ import torch
 from regutils.exercises.core import Case, Exercise, register
 
 
-def soft_threshold(w, t):
+def my_soft_threshold(w, t):
     # Shrink every entry by t towards zero, and stop at zero.
     return torch.sign(w) * torch.clamp(w.abs() - t, min=0.0)
 
@@ -24,9 +24,9 @@ _y = torch.randn(30, generator=_g, dtype=torch.float64)
 
 register(
     Exercise(
-        name="l1.soft_threshold",
-        entry_point="soft_threshold",
-        reference=soft_threshold,
+        name="l1.my_soft_threshold",
+        entry_point="my_soft_threshold",
+        reference=my_soft_threshold,
         cases=[
             Case((torch.tensor([-2.0, -0.5, 0.0, 0.3, 1.5]), 1.0)),
             Case((torch.tensor([-2.0, -0.5, 0.0, 0.3, 1.5]), 0.0)),

@@ -9,8 +9,8 @@ from regutils.exercises.core import Case, Exercise, register
 
 
 def l2_weights_only(model, lam):
-    # Penalise the weights of Linear and Conv layers; skip biases and every
-    # normalisation layer, whose scale and shift do not make the function more complex.
+    # Penalize the weights of Linear and Conv layers; skip biases and every
+    # normalization layer, whose scale and shift do not make the function more complex.
     total = 0.0
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)):
@@ -19,8 +19,8 @@ def l2_weights_only(model, lam):
 
 
 def ridge_with_intercept(X, y, lam):
-    # Minimise (1/2n)||y - Xw - b||^2 + (lam/2)||w||^2, the intercept b unpenalised:
-    # centre X and y, solve the ridge normal equations, then put the means back into b.
+    # Minimize (1/2n)||y - Xw - b||^2 + (lam/2)||w||^2, the intercept b unpenalized:
+    # center X and y, solve the ridge normal equations, then put the means back into b.
     n, d = X.shape
     x_mean, y_mean = X.mean(dim=0), y.mean()
     Xc, yc = X - x_mean, y - y_mean
@@ -44,7 +44,7 @@ _models = [
     _filled(nn.Sequential(nn.Linear(5, 5), nn.LayerNorm(5), nn.Tanh(), nn.Linear(5, 1)), 2),
 ]
 _g = torch.Generator().manual_seed(3)
-_X = torch.randn(40, 4, generator=_g, dtype=torch.float64) + 2.0  # off-centre on purpose
+_X = torch.randn(40, 4, generator=_g, dtype=torch.float64) + 2.0  # off-center on purpose
 _y = _X @ torch.tensor([1.0, -2.0, 0.0, 0.5], dtype=torch.float64) + 3.0
 
 register(
@@ -66,7 +66,7 @@ register(
         reference=ridge_with_intercept,
         cases=[Case((_X, _y, 0.1)), Case((_X, _y, 0.0)), Case((_X[:10], _y[:10], 1.0))],
         rtol=1e-6,
-        hint="the intercept is not penalised: centre X and y first, solve for w on the "
-        "centred data with (Xc^T Xc + n lam I) w = Xc^T yc, then b = mean(y) - mean(X) @ w.",
+        hint="the intercept is not penalized: center X and y first, solve for w on the "
+        "centered data with (Xc^T Xc + n lam I) w = Xc^T yc, then b = mean(y) - mean(X) @ w.",
     )
 )
