@@ -181,3 +181,10 @@ def test_other_chapters_are_named_by_links(path):
         assert match is None, f"{path.name}: link {match.group()!r} to its .ipynb"
         for target in re.findall(r"\]\(([^)#]+\.ipynb)(?:#[^)]*)?\)", text):
             assert (path.parent / target).exists(), f"{path.name}: broken link to {target}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_the_half_is_written_one_way(path):
+    """The book writes the half of the L2 convention as $\\tfrac12$, never as the glyph."""
+    for text in markdown_cells(path) + captions(path):
+        assert "½" not in text, f"{path.name}: write $\\tfrac12$ instead of ½"
