@@ -13,6 +13,7 @@ from regutils.data import (
     load_torchvision,
     make_polynomial_data,
     make_sparse_regression,
+    resize_train,
 )
 from regutils.exercises import check, show_solution
 from regutils.experiments import compare, run_seeds, summarize
@@ -72,6 +73,7 @@ __all__ = [
     "plot_weight_histograms",
     "reference_model",
     "reference_run",
+    "resize_train",
     "resolve_device",
     "run_seeds",
     "set_seed",

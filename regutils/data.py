@@ -1,7 +1,8 @@
 """Data for the chapters: small, in memory, and offline by default.
 
 * :func:`load_digits` -- scikit-learn's bundled 8x8 handwritten digits, split with a
-  deliberately small training set so that a wide network overfits it.
+  deliberately small training set so that a wide network overfits it;
+  :func:`resize_train` changes the training set's size and keeps the validation set.
 * :func:`make_polynomial_data` -- noisy samples of a cubic, for the overfitting curve.
 * :func:`make_sparse_regression` -- a linear problem where few features matter (L1).
 * :func:`load_torchvision` -- opt-in: a larger torchvision dataset, downloaded once.
@@ -46,7 +47,7 @@ def load_digits(
 ) -> Split:
     r"""Load scikit-learn's handwritten digits, split into train / validation / test.
 
-    1,797 grey-scale 8x8 images of the digits 0-9 ship inside scikit-learn, so
+    1,797 grayscale 8x8 images of the digits 0-9 ship inside scikit-learn, so
     nothing is downloaded. Pixels are scaled from 0..16 to :math:`[0, 1]`. The
     split is stratified (every class in the same proportion in every part); what
     is left after ``n_train + n_val`` images is the test set.
@@ -107,6 +108,63 @@ def load_digits(
         return X, torch.from_numpy(y)
 
     return Split(pair(X_train, y_train), pair(X_val, y_val), pair(X_test, y_test))
+
+
+def resize_train(data: Split, n_train: int, *, seed: int = DIGITS_SPLIT_SEED) -> Split:
+    """The same split with ``n_train`` training images and the validation set unchanged.
+
+    For comparing training-set sizes like with like: every size is scored on the
+    same validation images, and the training sets are nested (a smaller one is
+    inside a larger one). A smaller training set is a stratified subset of
+    ``data.train``; a larger one is ``data.train`` plus a stratified draw from
+    ``data.test``, which loses those images.
+
+    Args:
+        data (Split): a split with a test set, e.g. :func:`load_digits`'s.
+        n_train (int): training images, at least 10; more than ``data.train``
+            must leave at least 10 test images.
+        seed (int): seed of the draw. Default: 0.
+
+    Returns:
+        Split: ``(train, val, test)`` with ``val`` the very same tensors.
+
+    Raises:
+        ValueError: if ``data`` has no test set or ``n_train`` is out of range.
+
+    Example::
+
+        >>> data = load_digits()
+        >>> small, large = resize_train(data, 100), resize_train(data, 400)
+        >>> len(small.train[0]), len(large.train[0]), len(large.test[0])
+        (100, 400, 897)
+        >>> small.val[0] is data.val[0]
+        True
+    """
+    if not isinstance(data, Split) or data.test is None:
+        raise ValueError("data must be a Split with a test set, e.g. load_digits()")
+    seed = check_int("seed", seed, minimum=0)
+    (X, y), (X_test, y_test) = data.train, data.test
+    n_train = check_int("n_train", n_train, minimum=10)
+    if n_train - len(y) > len(y_test) - 10:
+        raise ValueError(
+            f"n_train must leave at least 10 of the {len(y) + len(y_test)} training and test "
+            f"images for the test set, but got n_train={n_train}"
+        )
+    if n_train == len(y):
+        return data
+
+    def draw(labels: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """A stratified draw of k of the indices of labels, and the rest."""
+        index = np.arange(len(labels))
+        stratify = labels.numpy() if min(k, len(labels) - k) >= 10 else None
+        return train_test_split(index, train_size=k, stratify=stratify, random_state=seed)
+
+    if n_train < len(y):
+        keep, _ = draw(y, n_train)
+        return Split((X[keep], y[keep]), data.val, data.test)
+    extra, rest = draw(y_test, n_train - len(y))
+    train = (torch.cat([X, X_test[extra]]), torch.cat([y, y_test[extra]]))
+    return Split(train, data.val, (X_test[rest], y_test[rest]))
 
 
 TRUE_CUBIC = (0.0, -1.0, 0.5, 1.5)  # c0 + c1 x + c2 x^2 + c3 x^3

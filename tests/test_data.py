@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from regutils import load_digits, load_torchvision, make_polynomial_data, make_sparse_regression
+from regutils import (
+    load_digits,
+    load_torchvision,
+    make_polynomial_data,
+    make_sparse_regression,
+    resize_train,
+)
 
 
 def test_digits_split_is_disjoint_stratified_and_scaled():
@@ -66,3 +72,29 @@ def test_torchvision_loader_explains_a_failed_download(monkeypatch, tmp_path):
         load_torchvision("MNIST", root=tmp_path)
     with pytest.raises(ValueError, match="'MNIST', 'FashionMNIST'"):
         load_torchvision("CIFAR10")
+
+
+def test_resize_train_keeps_validation_and_nests_training_sets():
+    data = load_digits()
+    small, large = resize_train(data, 100), resize_train(data, 400)
+    assert small.val[0] is data.val[0] and large.val[0] is data.val[0]
+    rows = {tuple(r.tolist()) for r in data.train[0]}
+    assert {tuple(r.tolist()) for r in small.train[0]} <= rows, "100 inside the 200"
+    assert rows <= {tuple(r.tolist()) for r in large.train[0]}, "200 inside the 400"
+    assert len(large.test[0]) == len(data.test[0]) - 200
+    total = torch.cat([large.train[0], large.test[0]])
+    assert len({tuple(r.tolist()) for r in total}) == len(
+        {tuple(r.tolist()) for r in torch.cat([data.train[0], data.test[0]])}
+    ), "train and test keep their images between them"
+    assert torch.bincount(small.train[1]).tolist() == [10] * 10, "stratified"
+    assert resize_train(data, 200) is data
+
+
+@pytest.mark.parametrize(
+    "n_train, error, match",
+    [(5, ValueError, "n_train must be an int >= 10"), (1.5, TypeError, "n_train"),
+     (1300, ValueError, "at least 10")],
+)  # fmt: skip
+def test_resize_train_bad_arguments(n_train, error, match):
+    with pytest.raises(error, match=match):
+        resize_train(load_digits(), n_train)

@@ -158,3 +158,22 @@ def test_html_feedback_renders_code_spans():
 
 def polynomial_starter(x, degree):
     raise NotImplementedError
+
+
+def test_not_attempted_names_the_starter_that_raised():
+    def polynomial_features(x, degree):
+        raise NotImplementedError
+
+    def least_squares_fit(x, y, degree):  # builds on exercise 1, still a starter
+        A = polynomial_features(x, degree)
+        return torch.linalg.lstsq(A, y.unsqueeze(1)).solution.squeeze(1)
+
+    result = check("overfitting.least_squares_fit", least_squares_fit)
+    assert "not attempted yet" in result.message
+    assert "in polynomial_features with your code" in result.message
+
+    def own_starter(x, y, degree):
+        raise NotImplementedError
+
+    result = check("overfitting.least_squares_fit", own_starter)
+    assert "in own_starter with your code" in result.message

@@ -20,6 +20,7 @@ import html
 import inspect
 import re
 import textwrap
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -182,14 +183,18 @@ def check(name: str, candidate: object) -> CheckResult:
         expected = exercise.reference(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
         try:
             received = candidate(*copy.deepcopy(case.args), **copy.deepcopy(case.kwargs))
-        except NotImplementedError:
+        except NotImplementedError as err:
+            # The starter that raised may be another one the candidate calls (exercise 2
+            # building on exercise 1): name the function whose body raised.
+            where = traceback.extract_tb(err.__traceback__)[-1].name
+            where = exercise.entry_point if where == "<module>" else where
             return CheckResult(
                 name,
                 False,
                 i - 1,
                 n,
                 f"not attempted yet: replace `raise NotImplementedError` in "
-                f"{exercise.entry_point} with your code.",
+                f"{where} with your code.",
             )
         except Exception as err:  # noqa: BLE001 - report the learner's error, never raise
             return CheckResult(
