@@ -8,7 +8,7 @@ from regutils.exercises.core import Case, Exercise, register
 
 
 def my_soft_threshold(w, t):
-    # Shrink every entry by t towards zero, and stop at zero.
+    # Shrink every entry by t toward zero, and stop at zero.
     return torch.sign(w) * torch.clamp(w.abs() - t, min=0.0)
 
 

@@ -1,0 +1,63 @@
+"""Exercises of the Early stopping chapter, with their reference solutions."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from regutils.exercises.core import Case, Exercise, register
+
+
+def stopping_epochs(values, patience, min_delta=0.0):
+    # An epoch improves when its value beats the best so far by more than min_delta;
+    # stop after `patience` epochs in a row without improvement. Epochs count from 1.
+    best, best_epoch, wait = math.inf, 0, 0
+    for epoch, value in enumerate(values, start=1):
+        if value < best - min_delta:
+            best, best_epoch, wait = value, epoch, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return best_epoch, epoch
+    return best_epoch, len(values)
+
+
+def matched_lambda(mu, eta, steps):
+    # Gradient descent from zero leaves (1 - eta mu)^steps of the way to go along an
+    # eigenvector; ridge leaves lam / (mu + lam). Equal when lam = mu r / (1 - r).
+    remaining = (1 - eta * mu) ** steps
+    return mu * remaining / (1 - remaining)
+
+
+_mu = torch.tensor([1e-4, 1e-3, 1e-2, 0.1, 1.0], dtype=torch.float64)
+
+register(
+    Exercise(
+        name="early_stopping.stopping_epochs",
+        entry_point="stopping_epochs",
+        reference=stopping_epochs,
+        cases=[
+            Case(([1.0, 0.8, 0.9, 0.85, 0.95, 0.7], 2)),
+            Case(([1.0, 0.9, 0.85, 0.84, 0.83, 0.9, 0.95], 2, 0.05)),
+            Case(([0.5, 0.5, 0.5, 0.4], 2)),
+            Case(([0.9, 0.7, 0.5, 0.3], 1)),
+            Case(([0.9, 0.7, 0.8, 0.6, 0.65, 0.66, 0.5], 3)),
+        ],
+        hint="keep the best value, its epoch and a counter; a value improves only if it is "
+        "below best - min_delta (a tie is no improvement). Return (best epoch, last epoch "
+        "run), counting from 1; if it never stops, the last epoch is len(values).",
+    )
+)
+
+register(
+    Exercise(
+        name="early_stopping.matched_lambda",
+        entry_point="matched_lambda",
+        reference=matched_lambda,
+        cases=[Case((_mu, 0.5, 10)), Case((_mu, 0.1, 1000)), Case((_mu[:3], 1.0, 1))],
+        rtol=1e-8,
+        hint="solve (1 - eta * mu) ** steps == lam / (mu + lam) for lam, elementwise on the "
+        "tensor mu.",
+    )
+)
