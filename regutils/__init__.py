@@ -6,6 +6,7 @@ nothing in it is generated from the notebooks.
 """
 
 from regutils.callbacks import Callback, EarlyStopping, TrainState
+from regutils.constraints import MaxNorm, max_norm_, unit_norms
 from regutils.data import (
     TRUE_CUBIC,
     Split,
@@ -26,6 +27,7 @@ from regutils.penalties import (
     l2_penalty,
     penalized_parameters,
     soft_threshold,
+    soft_tying_penalty,
     sparsity,
     weight_norm,
 )
@@ -38,7 +40,7 @@ from regutils.plots import (
 )
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
-from regutils.train import evaluate, fit, resolve_device
+from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
 
 __version__ = "0.1.0"
 
@@ -50,13 +52,16 @@ __all__ = [
     "EarlyStopping",
     "GaussianNoise",
     "History",
+    "MaxNorm",
     "ProximalL1",
     "Split",
     "TrainState",
     "check",
     "compare",
+    "cpu_threads",
     "evaluate",
     "fit",
+    "fused_optimizer",
     "gaussian_noise",
     "l1_penalty",
     "l2_penalty",
@@ -64,6 +69,7 @@ __all__ = [
     "load_torchvision",
     "make_polynomial_data",
     "make_sparse_regression",
+    "max_norm_",
     "mlp",
     "penalized_parameters",
     "plot_digits",
@@ -80,7 +86,9 @@ __all__ = [
     "show_solution",
     "small_cnn",
     "soft_threshold",
+    "soft_tying_penalty",
     "sparsity",
     "summarize",
+    "unit_norms",
     "weight_norm",
 ]

@@ -10,6 +10,8 @@ they do not multiply inputs, so shrinking them does not simplify the function
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import torch
 from torch import nn
 
@@ -102,6 +104,79 @@ def l2_penalty(model: nn.Module, lam: float, *, include_bias: bool = False) -> t
     if not params:
         return _zero(model)
     return 0.5 * lam * sum(p.pow(2).sum() for p in params)
+
+
+def soft_tying_penalty(
+    model: nn.Module,
+    anchor: nn.Module | Mapping[str, torch.Tensor],
+    lam: float,
+    *,
+    include_bias: bool = False,
+) -> torch.Tensor:
+    r"""Soft parameter tying: an L2 penalty towards other weights, not towards zero.
+
+    .. math::
+
+        \Omega(w) = \frac{\lambda}{2} \lVert w - w_A \rVert_2^2
+                   = \frac{\lambda}{2} \sum_j (w_j - w_{A,j})^2,
+
+    with :math:`w_A` the weights of ``anchor``, matched to ``model``'s by parameter
+    name and held fixed (no gradient reaches them). With :math:`w_A` the weights of
+    a model trained on a related, larger task this is L2-SP (Li, Grandvalet and
+    Davoine 2018); with :math:`w_A = 0` it is :func:`l2_penalty`. Its gradient is
+    :math:`\lambda (w - w_A)`.
+
+    Args:
+        model (nn.Module): the model being trained (or the part of it to tie,
+            e.g. ``model[:-1]`` without its output layer).
+        anchor (nn.Module or mapping): a module with the same parameter names
+            and shapes, or a ``{name: tensor}`` mapping such as a state dict.
+        lam (float): the strength :math:`\lambda \ge 0`.
+        include_bias (bool): tie 1-D parameters too. Default: ``False``.
+
+    Returns:
+        Tensor: a scalar, differentiable with respect to ``model``'s weights.
+
+    Raises:
+        TypeError: if ``model`` or ``anchor`` has the wrong type.
+        ValueError: if a tied parameter of ``model`` has no counterpart of the
+            same shape in ``anchor``.
+
+    Example::
+
+        >>> layer, anchor = nn.Linear(2, 1), nn.Linear(2, 1)
+        >>> with torch.no_grad():
+        ...     _ = layer.weight.copy_(torch.tensor([[3.0, -4.0]]))
+        ...     _ = anchor.weight.copy_(torch.tensor([[1.0, -4.0]]))
+        >>> soft_tying_penalty(layer, anchor, lam=0.1)
+        tensor(0.2000, grad_fn=<MulBackward0>)
+    """
+    check_module("model", model)
+    lam = check_float("lam", lam, minimum=0.0)
+    if isinstance(anchor, nn.Module):
+        targets = dict(anchor.named_parameters())
+    elif isinstance(anchor, Mapping):
+        targets = dict(anchor)
+    else:
+        raise TypeError(
+            f"anchor must be an nn.Module or a mapping of name -> tensor, "
+            f"but got {type(anchor).__name__}"
+        )
+    if not isinstance(include_bias, bool):
+        raise TypeError(f"include_bias must be a bool, but got {type(include_bias).__name__}")
+    total = _zero(model)
+    for name, p in model.named_parameters():
+        if p.ndim < 2 and not include_bias:
+            continue
+        target = targets.get(name)
+        if not isinstance(target, torch.Tensor) or target.shape != p.shape:
+            found = "nothing" if target is None else f"shape {tuple(target.shape)}"
+            raise ValueError(
+                f"anchor must hold a tensor of shape {tuple(p.shape)} named {name!r}, "
+                f"but has {found}: tie only the layers the two models share"
+            )
+        total = total + (p - target.detach().to(p.device)).pow(2).sum()
+    return 0.5 * lam * total
 
 
 def soft_threshold(w: torch.Tensor, t: float | torch.Tensor) -> torch.Tensor:

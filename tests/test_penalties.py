@@ -12,6 +12,7 @@ from regutils import (
     penalized_parameters,
     set_seed,
     soft_threshold,
+    soft_tying_penalty,
     sparsity,
     weight_norm,
 )
@@ -135,3 +136,44 @@ def test_weight_norm_and_sparsity_measure_the_penalized_weights(net):
     with torch.no_grad():
         net[0].weight.zero_()
     assert sparsity(net) == 12 / (12 + 8)
+
+
+def test_soft_tying_penalty_matches_hand_computation_and_pulls_towards_the_anchor(net):
+    set_seed(1)
+    anchor = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 2))
+    lam = 0.4
+    expected = (
+        lam
+        / 2
+        * sum(
+            (p - q).pow(2).sum()
+            for p, q in [(net[0].weight, anchor[0].weight), (net[3].weight, anchor[3].weight)]
+        )
+    )
+    value = soft_tying_penalty(net, anchor, lam)
+    assert torch.isclose(value, expected)
+    value.backward()
+    assert torch.allclose(net[0].weight.grad, lam * (net[0].weight - anchor[0].weight))
+    assert anchor[0].weight.grad is None  # the anchor is held fixed
+    assert net[0].bias.grad is None
+
+
+def test_soft_tying_towards_zero_is_l2_and_towards_itself_is_zero(net):
+    zeros = {name: torch.zeros_like(p) for name, p in net.named_parameters()}
+    assert torch.isclose(soft_tying_penalty(net, zeros, 0.3), l2_penalty(net, 0.3))
+    assert soft_tying_penalty(net, net, 0.3).item() == 0.0
+    with_bias = soft_tying_penalty(net, zeros, 0.3, include_bias=True)
+    assert torch.isclose(with_bias, l2_penalty(net, 0.3, include_bias=True))
+
+
+def test_soft_tying_rejects_mismatched_anchors_and_bad_arguments(net):
+    with pytest.raises(ValueError, match="shape \\(2, 4\\) named '3.weight'"):
+        soft_tying_penalty(net, nn.Sequential(nn.Linear(3, 4)), 0.1)
+    other = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 5))
+    with pytest.raises(ValueError, match="but has shape \\(5, 4\\)"):
+        soft_tying_penalty(net, other, 0.1)
+    assert soft_tying_penalty(net[:-1], other[:-1], 0.1) > 0  # tie the shared layers only
+    with pytest.raises(TypeError, match="anchor must be an nn.Module or a mapping"):
+        soft_tying_penalty(net, [1.0], 0.1)
+    with pytest.raises(ValueError, match="lam must be in"):
+        soft_tying_penalty(net, net, -1.0)

@@ -6,7 +6,7 @@ notebook.
 """
 
 # importing a chapter's module registers its exercises
-from regutils.exercises import early_stopping, l1, l2, overfitting  # noqa: F401
+from regutils.exercises import constraints, early_stopping, l1, l2, overfitting  # noqa: F401
 from regutils.exercises.core import (
     REGISTRY,
     Case,
