@@ -11,7 +11,7 @@ help:
 	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make repoint URL=https://github.com/<you>/<fork>   point the book and every chapter at a fork"
-	@echo "make bench    time every chapter, and regutils.fit against its peers; writes benchmarks/results/"
+	@echo "make bench    time every chapter, a busy machine, and regutils.fit against its peers; writes benchmarks/results/"
 	@echo "make clean    remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
