@@ -1,5 +1,6 @@
 """Oracles for the Early stopping chapter's reference solutions."""
 
+import math
 import random
 
 import torch
@@ -36,6 +37,12 @@ def test_stopping_epochs_scripted():
     assert ex.stopping_epochs([1.0, 0.8, 0.9, 0.85, 0.95], 2) == (2, 4)
     assert ex.stopping_epochs([0.5, 0.5, 0.5], 2) == (1, 3), "a tie is no improvement"
     assert ex.stopping_epochs([0.9, 0.7, 0.5], 1) == (3, 3), "never stops"
+    # binary-exact: 3.25 == 3.5 - 0.25 exactly, a tie with min_delta, no improvement
+    assert ex.stopping_epochs([4.0, 3.5, 3.25, 3.0, 2.75, 3.5, 3.75], 2, 0.25) == (4, 6)
+    assert ex.stopping_epochs([4.0, 3.5, 3.25, 3.0, 2.75, 3.5, 3.75], 2, 0.25) == replay(
+        [4.0, 3.5, 3.25, 3.0, 2.75, 3.5, 3.75], 2, 0.25
+    )
+    assert ex.stopping_epochs([math.inf] * 3, 2) == (0, 2), "no epoch improves"
 
 
 def test_matched_lambda_makes_ridge_shrink_like_gradient_descent():

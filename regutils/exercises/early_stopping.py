@@ -39,14 +39,17 @@ register(
         reference=stopping_epochs,
         cases=[
             Case(([1.0, 0.8, 0.9, 0.85, 0.95, 0.7], 2)),
-            Case(([1.0, 0.9, 0.85, 0.84, 0.83, 0.9, 0.95], 2, 0.05)),
+            # binary-exact values: 3.25 is exactly 3.5 - 0.25, a tie, no improvement
+            Case(([4.0, 3.5, 3.25, 3.0, 2.75, 3.5, 3.75], 2, 0.25)),
             Case(([0.5, 0.5, 0.5, 0.4], 2)),
             Case(([0.9, 0.7, 0.5, 0.3], 1)),
             Case(([0.9, 0.7, 0.8, 0.6, 0.65, 0.66, 0.5], 3)),
+            Case(([math.inf, math.inf, math.inf], 2)),  # no epoch improves
         ],
         hint="keep the best value, its epoch and a counter; a value improves only if it is "
         "below best - min_delta (a tie is no improvement). Return (best epoch, last epoch "
-        "run), counting from 1; if it never stops, the last epoch is len(values).",
+        "run), counting from 1; if it never stops, the last epoch is len(values); if no "
+        "epoch improves, the best epoch is 0.",
     )
 )
 
