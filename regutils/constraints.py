@@ -39,15 +39,20 @@ def max_norm_(weight: torch.Tensor, max_norm: float) -> torch.Tensor:
     The same as ``torch.renorm(weight, p=2, dim=0, maxnorm=c)`` up to rounding
     (``renorm`` divides by :math:`\lVert w_i \rVert_2 + 10^{-7}`).
 
+    Dimension 0 must index the output units, as in ``nn.Linear`` ``(out, in)`` and
+    ``nn.Conv*d`` ``(out, in / groups, *kernel)``. A transposed convolution
+    (``nn.ConvTranspose*d``) stores ``(in, out / groups, *kernel)``: pass
+    ``weight.transpose(0, 1)``, a view, to constrain its output units.
+
     Args:
-        weight (Tensor): at least 2-D, ``(out_features, ...)``.
+        weight (Tensor): floating point, at least 2-D, ``(out_features, ...)``.
         max_norm (float): the radius :math:`c > 0`.
 
     Returns:
         Tensor: ``weight`` itself, modified in place.
 
     Raises:
-        TypeError: if ``weight`` is not a tensor.
+        TypeError: if ``weight`` is not a floating-point tensor.
         ValueError: if ``weight`` has fewer than 2 dimensions or ``max_norm <= 0``.
 
     Example::
@@ -59,6 +64,11 @@ def max_norm_(weight: torch.Tensor, max_norm: float) -> torch.Tensor:
     """
     if not isinstance(weight, torch.Tensor):
         raise TypeError(f"weight must be a torch.Tensor, but got {type(weight).__name__}")
+    if not weight.is_floating_point():
+        raise TypeError(
+            f"weight must be a floating-point tensor (a projection rescales it), but got "
+            f"dtype {weight.dtype}"
+        )
     if weight.ndim < 2:
         raise ValueError(
             f"weight must have at least 2 dimensions (one row per unit), but got shape "
@@ -77,8 +87,13 @@ class MaxNorm(Callback):
     matrix or kernel of ``module`` (parameters with 2 or more dimensions; biases
     are free) is projected with :func:`max_norm_`, so that each unit's incoming
     weight vector has :math:`\lVert w_i \rVert_2 \le c`. Srivastava et al. (2014,
-    section 5.1) used it with dropout; their appendix A gives 3 to 4 as typical
+    section 5.1) used it with dropout; their appendix A.3 gives 3 to 4 as typical
     values of :math:`c`.
+
+    Dimension 0 of every weight must index output units (``nn.Linear``,
+    ``nn.Conv*d``); modules holding a transposed convolution, whose weight is
+    ``(in, out / groups, ...)``, are rejected: project their weights yourself with
+    ``max_norm_(layer.weight.data.transpose(0, 1), c)``.
 
     Args:
         module (nn.Module): the part of the model to constrain, e.g. the whole
@@ -87,8 +102,8 @@ class MaxNorm(Callback):
 
     Raises:
         TypeError: if ``module`` is not an ``nn.Module``.
-        ValueError: if ``max_norm <= 0`` or ``module`` has no weight with 2 or
-            more dimensions.
+        ValueError: if ``max_norm <= 0``, ``module`` has no weight with 2 or
+            more dimensions, or ``module`` holds an ``nn.ConvTranspose*d``.
 
     Example::
 
@@ -106,12 +121,7 @@ class MaxNorm(Callback):
     def __init__(self, module: nn.Module, max_norm: float) -> None:
         self.module = check_module("module", module)
         self.max_norm = check_float("max_norm", max_norm, minimum=0.0, strict_min=True)
-        self.weights = penalized_parameters(module)
-        if not self.weights:
-            raise ValueError(
-                "module must hold at least one weight with 2 or more dimensions, "
-                f"but got {type(module).__name__} with none"
-            )
+        self.weights = _unit_weights(module)
 
     def __repr__(self) -> str:
         return f"MaxNorm(max_norm={self.max_norm:g})"
@@ -128,8 +138,44 @@ class MaxNorm(Callback):
         self.project()
 
 
+def _unit_weights(module: nn.Module) -> list[torch.Tensor]:
+    """The weights of ``module`` whose dimension 0 indexes output units, checked."""
+    for name, sub in module.named_modules():
+        if isinstance(sub, nn.modules.conv._ConvTransposeNd):
+            raise ValueError(
+                f"module must not hold a transposed convolution, whose weight is "
+                f"(in, out / groups, ...) rather than one row per output unit, but "
+                f"{name or 'module'} is {type(sub).__name__}: use "
+                f"max_norm_(layer.weight.data.transpose(0, 1), c) for it"
+            )
+    weights = penalized_parameters(module)
+    if not weights:
+        raise ValueError(
+            "module must hold at least one weight with 2 or more dimensions, "
+            f"but got {type(module).__name__} with none"
+        )
+    return weights
+
+
 def unit_norms(module: nn.Module) -> torch.Tensor:
-    """The norms of the incoming weight vectors of every unit of ``module``, concatenated.
+    r"""The norms of the incoming weight vectors of every unit of ``module``, concatenated.
+
+    For every weight of ``module`` with 2 or more dimensions (biases excluded), in
+    the order of ``module.parameters()``, the norm :math:`\lVert w_i \rVert_2` of each
+    row ``weight[i]`` (all dimensions but the first): one entry per output unit.
+
+    Args:
+        module (nn.Module): a layer or a model, e.g. ``reference_model()``.
+
+    Returns:
+        Tensor: 1-D, detached, one norm per unit (522 for the reference network:
+        256 + 256 + 10).
+
+    Raises:
+        TypeError: if ``module`` is not an ``nn.Module``.
+        ValueError: if ``module`` has no weight with 2 or more dimensions (e.g.
+            ``nn.ReLU()``), or holds an ``nn.ConvTranspose*d``, whose dimension 0
+            does not index output units.
 
     Example::
 
@@ -140,7 +186,7 @@ def unit_norms(module: nn.Module) -> torch.Tensor:
         tensor([5., 1.])
     """
     check_module("module", module)
-    return torch.cat([p.detach().flatten(1).norm(dim=1) for p in penalized_parameters(module)])
+    return torch.cat([p.detach().flatten(1).norm(dim=1) for p in _unit_weights(module)])
 
 
 __all__ = ["MaxNorm", "max_norm_", "unit_norms"]

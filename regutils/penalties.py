@@ -131,6 +131,9 @@ def soft_tying_penalty(
             e.g. ``model[:-1]`` without its output layer).
         anchor (nn.Module or mapping): a module with the same parameter names
             and shapes, or a ``{name: tensor}`` mapping such as a state dict.
+            Its tensors are converted to each parameter's dtype and device on
+            every call: an anchor kept on the CPU is copied to the GPU each
+            time, so move it to the model's device once beforehand.
         lam (float): the strength :math:`\lambda \ge 0`.
         include_bias (bool): tie 1-D parameters too. Default: ``False``.
 
@@ -138,7 +141,8 @@ def soft_tying_penalty(
         Tensor: a scalar, differentiable with respect to ``model``'s weights.
 
     Raises:
-        TypeError: if ``model`` or ``anchor`` has the wrong type.
+        TypeError: if ``model`` or ``anchor`` has the wrong type, or an entry of
+            ``anchor`` for a tied parameter is not a tensor.
         ValueError: if a tied parameter of ``model`` has no counterpart of the
             same shape in ``anchor``.
 
@@ -169,13 +173,17 @@ def soft_tying_penalty(
         if p.ndim < 2 and not include_bias:
             continue
         target = targets.get(name)
-        if not isinstance(target, torch.Tensor) or target.shape != p.shape:
+        if target is not None and not isinstance(target, torch.Tensor):
+            raise TypeError(
+                f"anchor[{name!r}] must be a torch.Tensor, but got {type(target).__name__}"
+            )
+        if target is None or target.shape != p.shape:
             found = "nothing" if target is None else f"shape {tuple(target.shape)}"
             raise ValueError(
                 f"anchor must hold a tensor of shape {tuple(p.shape)} named {name!r}, "
                 f"but has {found}: tie only the layers the two models share"
             )
-        total = total + (p - target.detach().to(p.device)).pow(2).sum()
+        total = total + (p - target.detach().to(p)).pow(2).sum()
     return 0.5 * lam * total
 
 

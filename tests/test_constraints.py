@@ -37,6 +37,7 @@ def test_projection_is_the_nearest_point_of_the_ball():
         ([[1.0]], 1.0, TypeError, "weight must be a torch.Tensor"),
         (torch.ones(2, 2), 0.0, ValueError, "max_norm must be in"),
         (torch.ones(2, 2), "1", TypeError, "max_norm must be a real number"),
+        (torch.ones(2, 2, dtype=torch.int64), 1.0, TypeError, "floating-point.*torch.int64"),
     ],
 )
 def test_max_norm_rejects_bad_arguments(weight, max_norm, error, match):
@@ -83,6 +84,27 @@ def test_callback_rejects_bad_arguments():
         MaxNorm(nn.Linear(2, 2), -1.0)
     with pytest.raises(ValueError, match="at least one weight"):
         MaxNorm(nn.BatchNorm1d(3), 1.0)
+
+
+def test_transposed_convolutions_are_rejected_and_the_documented_workaround_works():
+    model = nn.Sequential(nn.Conv2d(2, 3, 3), nn.ConvTranspose2d(3, 5, 2))
+    for make in (lambda: MaxNorm(model, 1.0), lambda: unit_norms(model)):
+        with pytest.raises(ValueError, match="transposed convolution.*1 is ConvTranspose2d"):
+            make()
+    layer = model[1]  # weight (in=3, out=5, 2, 2): output unit j is weight[:, j]
+    with torch.no_grad():
+        layer.weight.mul_(10)
+    max_norm_(layer.weight.data.transpose(0, 1), 1.0)
+    per_output = layer.weight.detach().transpose(0, 1).flatten(1).norm(dim=1)
+    assert per_output.shape == (5,)
+    assert per_output.max() == pytest.approx(1.0, abs=1e-5)
+
+
+def test_unit_norms_rejects_modules_without_weights():
+    with pytest.raises(ValueError, match="module must hold at least one weight.*ReLU"):
+        unit_norms(nn.ReLU())
+    with pytest.raises(TypeError, match="module must be a torch.nn.Module"):
+        unit_norms(torch.ones(2, 2))
 
 
 def test_unit_norms_concatenates_every_layer():

@@ -177,3 +177,17 @@ def test_soft_tying_rejects_mismatched_anchors_and_bad_arguments(net):
         soft_tying_penalty(net, [1.0], 0.1)
     with pytest.raises(ValueError, match="lam must be in"):
         soft_tying_penalty(net, net, -1.0)
+
+
+def test_soft_tying_names_a_non_tensor_anchor_entry(net):
+    anchor = {name: p.detach().tolist() for name, p in net.named_parameters()}
+    with pytest.raises(TypeError, match="anchor\\['0.weight'\\] must be a torch.Tensor.*list"):
+        soft_tying_penalty(net, anchor, 0.1)
+
+
+def test_soft_tying_converts_the_anchor_to_the_parameters_dtype(net):
+    net = net.double()
+    anchor = {name: torch.zeros_like(p, dtype=torch.float32) for name, p in net.named_parameters()}
+    value = soft_tying_penalty(net, anchor, 0.3)
+    assert value.dtype == torch.float64
+    assert torch.isclose(value, l2_penalty(net, 0.3))
