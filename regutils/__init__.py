@@ -20,7 +20,7 @@ from regutils.exercises import check, show_solution
 from regutils.experiments import compare, run_seeds, summarize
 from regutils.history import History
 from regutils.models import mlp, small_cnn
-from regutils.noise import GaussianNoise, gaussian_noise
+from regutils.noise import GaussianNoise, WeightNoise, add_weight_noise, gaussian_noise
 from regutils.penalties import (
     ProximalL1,
     l1_penalty,
@@ -56,6 +56,8 @@ __all__ = [
     "ProximalL1",
     "Split",
     "TrainState",
+    "WeightNoise",
+    "add_weight_noise",
     "check",
     "compare",
     "cpu_threads",

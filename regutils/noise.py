@@ -1,11 +1,22 @@
-"""Noise injection: Gaussian noise added to activations while training only."""
+r"""Noise injection: Gaussian noise on the inputs or on the weights, while training only.
+
+Two places to put the noise, one rule: it is drawn afresh at every forward pass in
+``model.train()`` and switched off in ``model.eval()``, like dropout.
+
+* :func:`gaussian_noise` / :class:`GaussianNoise` -- on activations, e.g. the input
+  (Bishop 1995: for small :math:`\sigma`, equivalent to a Tikhonov penalty).
+* :class:`WeightNoise` / :func:`add_weight_noise` -- on the weights (An 1996): the
+  forward pass and the gradient use :math:`W + \sigma\xi`, and the optimizer
+  updates the clean :math:`W`.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
-from regutils._checks import check_float
+from regutils._checks import check_float, check_module
 
 
 def gaussian_noise(x: torch.Tensor, sigma: float, training: bool = True) -> torch.Tensor:
@@ -13,7 +24,7 @@ def gaussian_noise(x: torch.Tensor, sigma: float, training: bool = True) -> torc
 
     .. math::
 
-        \tilde{x} = x + \sigma \varepsilon, \qquad \varepsilon \sim \mathcal{N}(0, I)
+        \tilde{x} = x + \sigma \xi, \qquad \xi \sim \mathcal{N}(0, I)
 
     At evaluation (``training=False``) it returns ``x`` unchanged, like dropout.
     Bishop (1995) showed that, for small :math:`\sigma`, training with input noise
@@ -66,3 +77,117 @@ class GaussianNoise(nn.Module):
 
     def extra_repr(self) -> str:
         return f"sigma={self.sigma:g}"
+
+
+class WeightNoise(nn.Module):
+    r"""A parametrization that perturbs a weight in training mode: :math:`W + \sigma\xi`.
+
+    Registered with ``torch.nn.utils.parametrize`` on a layer's ``weight``, it
+    draws fresh noise :math:`\xi \sim \mathcal{N}(0, I)` at every forward
+    pass while the model is in ``train()`` mode, and returns :math:`W` unchanged in
+    ``eval()`` mode. Because :math:`\partial (W + \sigma\xi)/\partial W = I`,
+    the gradient computed at the noisy weights is applied to the clean ones: the
+    scheme of An (1996). (Graves (2011) learns a separate :math:`\sigma` per
+    weight; here it is fixed.)
+
+    Args:
+        sigma (float): standard deviation of the noise, >= 0, in the units of the
+            weights (compare it with their spread, e.g. ``weight.std()``).
+
+    Example::
+
+        >>> layer = nn.Linear(3, 2)
+        >>> _ = parametrize.register_parametrization(layer, "weight", WeightNoise(0.1))
+        >>> clean = layer.parametrizations.weight.original
+        >>> torch.equal(layer.eval().weight, clean)
+        True
+        >>> torch.equal(layer.train().weight, clean)
+        False
+    """
+
+    def __init__(self, sigma: float) -> None:
+        super().__init__()
+        self.sigma = check_float("sigma", sigma, minimum=0.0)
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return gaussian_noise(weight, self.sigma, self.training)
+
+    def extra_repr(self) -> str:
+        return f"sigma={self.sigma:g}"
+
+
+NOISY_LAYERS = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+def add_weight_noise(model: nn.Module, sigma: float) -> nn.Module:
+    r"""Register :class:`WeightNoise` on the ``weight`` of every linear and convolution layer.
+
+    Biases are left clean. The noise follows the model's mode: on in
+    ``model.train()`` (so in every step of :func:`regutils.fit`), off in
+    ``model.eval()`` (so in :func:`regutils.evaluate`). The clean weights live in
+    ``layer.parametrizations.weight.original``; to take the noise off for good,
+    call ``parametrize.remove_parametrizations(layer, "weight",
+    leave_parametrized=False)`` on each layer.
+
+    Registering does not consume the global random number generator, so a
+    seeded run with weight noise draws the same initialization and the same
+    mini-batch order as the same run without it.
+
+    Args:
+        model (nn.Module): the model, changed in place.
+        sigma (float): standard deviation of the noise, >= 0.
+
+    Returns:
+        nn.Module: ``model`` itself.
+
+    Raises:
+        TypeError: if ``model`` is not an ``nn.Module``.
+        ValueError: if ``sigma`` is negative, or ``model`` has no linear or
+            convolution layer, or already has a parametrization on one of
+            their weights (noise would be added twice, or to a constraint).
+
+    Notes:
+        Side effects of the parametrization, all in place:
+
+        * every read of ``layer.weight`` in training mode draws fresh noise
+          (and consumes the global RNG), not only the read in ``forward``: a
+          penalty or a norm computed from ``layer.weight`` sees a noisy weight;
+        * the ``state_dict`` key ``"<layer>.weight"`` becomes
+          ``"<layer>.parametrizations.weight.original"``, so a checkpoint of a
+          clean model will not load into a noisy one (nor the reverse), and
+          :func:`regutils.soft_tying_penalty` against a clean anchor model
+          raises on the mismatched parameter names;
+        * the order of ``model.named_parameters()`` changes (the weight now
+          comes after the bias of its layer), which matters to code that pairs
+          parameters by position.
+
+    Example::
+
+        >>> model = add_weight_noise(nn.Sequential(nn.Linear(4, 3)), 0.05)
+        >>> model[0].parametrizations.weight
+        ParametrizationList(
+          (0): WeightNoise(sigma=0.05)
+        )
+        >>> x = torch.ones(1, 4)
+        >>> torch.equal(model.eval()(x), model(x))  # evaluation: the clean weights
+        True
+        >>> torch.equal(model.train()(x), model(x))  # training: fresh noise every pass
+        False
+    """
+    check_module("model", model)
+    sigma = check_float("sigma", sigma, minimum=0.0)
+    layers = [m for m in model.modules() if isinstance(m, NOISY_LAYERS)]
+    if not layers:
+        raise ValueError("model must contain an nn.Linear or nn.Conv*d layer, but has none")
+    for layer in layers:
+        if parametrize.is_parametrized(layer, "weight"):
+            raise ValueError(
+                f"model already has a parametrization on the weight of {layer}: "
+                "remove it first, or add the noise once"
+            )
+    for layer in layers:
+        # unsafe=True: skip the consistency check, which would call forward once
+        # in training mode and so draw from the global RNG (changing, e.g., the
+        # mini-batch order of a seeded run). WeightNoise keeps shape and dtype.
+        parametrize.register_parametrization(layer, "weight", WeightNoise(sigma), unsafe=True)
+    return model
