@@ -41,6 +41,7 @@ from regutils.plots import (
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
+from regutils.uncertainty import mc_predict
 
 __version__ = "0.1.0"
 
@@ -72,6 +73,7 @@ __all__ = [
     "make_polynomial_data",
     "make_sparse_regression",
     "max_norm_",
+    "mc_predict",
     "mlp",
     "penalized_parameters",
     "plot_digits",

@@ -1,0 +1,104 @@
+import pytest
+import torch
+from torch import nn
+
+from regutils import cpu_threads, mc_predict
+
+
+def _model(p=0.5, batch_norm=False):
+    torch.manual_seed(0)
+    layers = [nn.Linear(6, 32)]
+    if batch_norm:
+        layers.append(nn.BatchNorm1d(32))
+    layers += [nn.ReLU(), nn.Dropout(p), nn.Linear(32, 4)]
+    return nn.Sequential(*layers)
+
+
+def test_shape_and_probabilities():
+    probs = mc_predict(_model(), torch.randn(7, 6), passes=9)
+    assert probs.shape == (9, 7, 4)
+    assert (probs >= 0).all()
+    assert torch.allclose(probs.sum(dim=2), torch.ones(9, 7))
+
+
+def test_passes_differ_and_match_manual_masks():
+    # Oracle: the same random state drives nn.Dropout in training mode by hand.
+    model, X = _model(), torch.randn(5, 6)
+    torch.manual_seed(1)
+    probs = mc_predict(model, X, passes=3)
+    torch.manual_seed(1)
+    model.train()
+    with torch.no_grad(), cpu_threads(1):  # the same thread count as mc_predict
+        manual = torch.stack([torch.softmax(model(X), dim=1) for _ in range(3)])
+    assert torch.equal(probs, manual)
+    assert not torch.equal(probs[0], probs[1])
+
+
+def test_mean_of_linear_model_matches_the_logit_level_oracle():
+    # Dropout on the input of one linear layer. The mean over passes of each
+    # pass's probabilities equals the softmax of that pass's logits, which we
+    # recompute by hand from the masks: same random state, same masks.
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Dropout(0.5), nn.Linear(3, 2))
+    X = torch.randn(4, 3)
+    torch.manual_seed(3)
+    probs = mc_predict(model, X, passes=6)
+    torch.manual_seed(3)
+    W, b = model[1].weight.detach(), model[1].bias.detach()
+    for t in range(6):
+        keep = torch.empty_like(X).bernoulli_(0.5)
+        logits = (X * keep / 0.5) @ W.T + b
+        assert torch.allclose(probs[t], torch.softmax(logits, dim=1), atol=1e-6)
+
+
+def test_mixed_initial_modes_are_restored_exactly():
+    model = nn.Sequential(
+        nn.Linear(6, 8),
+        nn.BatchNorm1d(8),
+        nn.Dropout(0.5),
+        nn.Linear(8, 8),
+        nn.Dropout1d(0.3),
+        nn.ReLU(),
+        nn.AlphaDropout(0.2),
+        nn.Linear(8, 3),
+    )
+    model.train()
+    model[1].eval()  # batch norm in eval, the rest in training mode
+    model[4].eval()  # one dropout layer off
+    model[7].eval()
+    before = [m.training for m in model.modules()]
+    mc_predict(model, torch.randn(5, 6), passes=3)
+    assert [m.training for m in model.modules()] == before
+
+
+def test_modes_are_restored_and_batch_norm_stays_in_eval():
+    model = _model(batch_norm=True)
+    running = model[1].running_mean.clone()
+    model.eval()
+    mc_predict(model, torch.randn(8, 6), passes=4)
+    assert not any(m.training for m in model.modules())
+    assert torch.equal(model[1].running_mean, running), "batch norm statistics untouched"
+    model.train()
+    mc_predict(model, torch.randn(8, 6), passes=2)
+    assert all(m.training for m in model.modules())
+
+
+def test_single_sample_works_with_batch_norm():
+    # Batch norm in training mode would raise on a batch of one; it stays in eval.
+    probs = mc_predict(_model(batch_norm=True), torch.randn(1, 6), passes=3)
+    assert probs.shape == (3, 1, 4)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="passes must be an int >= 1, but got 0"):
+        mc_predict(_model(), torch.randn(2, 6), passes=0)
+    with pytest.raises(ValueError, match="threads must be an int >= 1, but got 0"):
+        mc_predict(_model(), torch.randn(2, 6), passes=2, threads=0)
+    with pytest.raises(TypeError, match="passes must be an int"):
+        mc_predict(_model(), torch.randn(2, 6), passes=2.0)
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        mc_predict(lambda x: x, torch.randn(2, 6), passes=2)
+    with pytest.raises(TypeError, match="X must be a torch.Tensor"):
+        mc_predict(_model(), [[0.0] * 6], passes=2)
+    with pytest.raises(ValueError, match="must contain a dropout layer"):
+        mc_predict(nn.Linear(6, 2), torch.randn(2, 6), passes=2)
