@@ -41,7 +41,7 @@ from regutils.plots import (
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
-from regutils.uncertainty import mc_predict
+from regutils.uncertainty import Confidence, confidence, mc_predict
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "REFERENCE_HIDDEN",
     "TRUE_CUBIC",
     "Callback",
+    "Confidence",
     "EarlyStopping",
     "GaussianNoise",
     "History",
@@ -61,6 +62,7 @@ __all__ = [
     "add_weight_noise",
     "check",
     "compare",
+    "confidence",
     "cpu_threads",
     "evaluate",
     "fit",

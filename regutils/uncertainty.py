@@ -1,12 +1,14 @@
-"""Monte Carlo dropout: many stochastic forward passes of one trained network."""
+"""How sure a classifier is: its confidence on right and wrong answers, and Monte Carlo dropout."""
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from regutils._checks import check_int, check_module
-from regutils.train import cpu_threads
+from regutils.train import as_pair, cpu_threads
 
 #: The dropout layers that :func:`mc_predict` switches on (and their subclasses).
 #: Dropout applied with ``torch.nn.functional.dropout`` inside a ``forward`` is not
@@ -99,4 +101,46 @@ def mc_predict(
     return torch.stack(probs)  # (passes, N, classes)
 
 
-__all__ = ["DROPOUT_LAYERS", "mc_predict"]
+class Confidence(NamedTuple):
+    """Mean top probability on wrong and on right answers, and the number of mistakes."""
+
+    wrong: float
+    right: float
+    mistakes: int
+
+
+@torch.no_grad()
+def confidence(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> Confidence:
+    r"""How sure a classifier is of its answers, wrong and right, in evaluation mode.
+
+    The confidence of an answer is the largest softmax probability,
+    :math:`\max_k p_k(x)`. The mean is taken separately over the images the
+    model gets wrong and over those it gets right (``nan`` for an empty group).
+
+    Args:
+        model (nn.Module): a classifier returning logits; it is left in
+            evaluation mode.
+        data: an ``(X, y)`` pair of tensors.
+
+    Returns:
+        Confidence: ``(wrong, right, mistakes)``, a named tuple.
+
+    Example::
+
+        >>> model = nn.Linear(2, 2)
+        >>> with torch.no_grad():
+        ...     _ = model.weight.copy_(torch.eye(2) * 10)
+        ...     _ = model.bias.zero_()
+        >>> c = confidence(model, (torch.eye(2), torch.tensor([0, 0])))
+        >>> c.mistakes, round(c.right, 4), round(c.wrong, 4)
+        (1, 1.0, 1.0)
+    """
+    check_module("model", model)
+    X, y = as_pair("data", data)
+    probs = model.eval()(X).softmax(dim=1)  # (N, classes)
+    top, guess = probs.max(dim=1)
+    wrong = guess != y
+    return Confidence(top[wrong].mean().item(), top[~wrong].mean().item(), int(wrong.sum()))
+
+
+__all__ = ["DROPOUT_LAYERS", "Confidence", "confidence", "mc_predict"]

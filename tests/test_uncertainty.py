@@ -102,3 +102,28 @@ def test_bad_arguments():
         mc_predict(_model(), [[0.0] * 6], passes=2)
     with pytest.raises(ValueError, match="must contain a dropout layer"):
         mc_predict(nn.Linear(6, 2), torch.randn(2, 6), passes=2)
+
+
+def test_confidence_splits_right_and_wrong_answers():
+    from regutils import confidence
+
+    model = nn.Linear(3, 3)
+    with torch.no_grad():
+        model.weight.copy_(torch.diag(torch.tensor([1.0, 2.0, 3.0])))
+        model.bias.zero_()
+    X, y = torch.eye(3), torch.tensor([0, 1, 0])  # the third answer (2) is wrong
+    top = torch.eye(3).mul(torch.tensor([1.0, 2.0, 3.0])).softmax(dim=1).max(dim=1).values
+    c = confidence(model, (X, y))
+    assert c.mistakes == 1
+    assert c.wrong == pytest.approx(top[2].item())
+    assert c.right == pytest.approx(top[:2].mean().item())
+    assert not model.training
+
+
+def test_confidence_bad_arguments():
+    from regutils import confidence
+
+    with pytest.raises(TypeError, match="model must be a torch.nn.Module"):
+        confidence("model", (torch.zeros(2, 3), torch.zeros(2, dtype=torch.long)))
+    with pytest.raises(TypeError, match="data must be an"):
+        confidence(nn.Linear(3, 3), torch.zeros(2, 3))
