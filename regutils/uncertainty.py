@@ -50,7 +50,7 @@ def mc_predict(
 
     Args:
         model (nn.Module): a classifier returning logits, with at least one
-            layer of one of the types in :data:`DROPOUT_LAYERS`.
+            layer of one of the types in ``regutils.uncertainty.DROPOUT_LAYERS``.
         X (Tensor): inputs, ``(N, ...)``, on the model's device.
         passes (int): number of stochastic passes :math:`T`, >= 1.
         threads (int, optional): torch CPU threads while it runs, as in
