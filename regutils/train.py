@@ -3,6 +3,7 @@
 One epoch of :func:`fit`, in the order of the book's maths::
 
     for each mini-batch (x, y):
+        x, y = augment(x, y)                             # optional, fresh randomness each step
         loss = loss_fn(model(x), y) + penalty(model)    # J(w) = L(w) + Omega(w)
         loss.backward()                                  # grad J
         optimizer.step()                                 # w <- w - lr * grad J
@@ -38,6 +39,7 @@ from regutils.history import History
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+Augment = Callable[[torch.Tensor, torch.Tensor], Pair]
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 LOSSES = ("auto", "cross_entropy", "mse")
@@ -228,6 +230,26 @@ def _make_optimizer(
     return fused_optimizer(cls, params, lr=lr, weight_decay=weight_decay)
 
 
+def _augmented(augment: Augment, x: torch.Tensor, y: torch.Tensor) -> Pair:
+    """``augment(x, y)``, checked: a pair of tensors with the same, non-zero number of rows."""
+    result = augment(x, y)
+    if (
+        not isinstance(result, (tuple, list))
+        or len(result) != 2
+        or not all(isinstance(t, torch.Tensor) for t in result)
+    ):
+        raise TypeError(
+            "augment(x, y) must return a pair of tensors (x, y), "
+            f"but returned {type(result).__name__}"
+        )
+    if len(result[0]) != len(result[1]) or len(result[0]) == 0:
+        raise ValueError(
+            "augment(x, y) must return as many targets as inputs, and at least one, "
+            f"but returned {len(result[0])} inputs and {len(result[1])} targets"
+        )
+    return result[0], result[1]
+
+
 def _progress_bar(epochs: int, enabled: bool):
     if not enabled:
         return range(1, epochs + 1)
@@ -250,6 +272,7 @@ def fit(
     weight_decay: float = 0.0,
     momentum: float = 0.0,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+    augment: Augment | None = None,
     callbacks: Sequence[Callback] = (),
     loss: str | LossFn = "auto",
     shuffle: bool = True,
@@ -286,6 +309,12 @@ def fit(
         momentum (float): SGD momentum. Default: 0.0.
         penalty (callable, optional): ``penalty(model) -> scalar tensor`` added to
             the loss, e.g. ``lambda m: l2_penalty(m, lam=1e-3)``. Default: ``None``.
+        augment (callable, optional): ``augment(x, y) -> (x, y)``, applied to every
+            training mini-batch before the forward pass, with fresh randomness at every
+            step (data augmentation). It may change the targets too: mixup returns
+            soft labels of shape ``(B, classes)``, which cross-entropy accepts. The
+            metrics after each epoch and the validation data never go through it.
+            Default: ``None``.
         callbacks (sequence of Callback): e.g. ``[EarlyStopping(patience=10)]``.
             Default: none.
         loss (str or callable): ``"auto"``, ``"cross_entropy"``, ``"mse"`` or
@@ -332,6 +361,8 @@ def fit(
     momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0, strict_max=True)
     if penalty is not None and not callable(penalty):
         raise TypeError(f"penalty must be a callable penalty(model), but got {penalty!r}")
+    if augment is not None and not callable(augment):
+        raise TypeError(f"augment must be a callable augment(x, y) -> (x, y), but got {augment!r}")
     callbacks = list(callbacks)
     for cb in callbacks:
         if not isinstance(cb, Callback):
@@ -360,8 +391,11 @@ def fit(
             order = torch.randperm(n, device=device) if shuffle else torch.arange(n, device=device)
             for start in range(0, n, step):
                 idx = order[start : start + step]
-                out = model(X[idx])
-                objective = loss_fn(out, y[idx])
+                xb, yb = X[idx], y[idx]
+                if augment is not None:
+                    xb, yb = _augmented(augment, xb, yb)
+                out = model(xb)
+                objective = loss_fn(out, yb)
                 if penalty is not None:
                     objective = objective + penalty(model)
                 opt.zero_grad(set_to_none=True)

@@ -113,6 +113,13 @@ def test_divergence_stops_with_a_message_not_nans(toy):
         ({"epochs": 1, "optimizer": "adam", "momentum": 0.9}, ValueError, "momentum"),
         ({"epochs": 1, "loss": "hinge"}, ValueError, "'auto', 'cross_entropy', 'mse'"),
         ({"epochs": 1, "penalty": 0.1}, TypeError, "penalty must be a callable"),
+        ({"epochs": 1, "augment": "flip"}, TypeError, "augment must be a callable.*'flip'"),
+        ({"epochs": 1, "augment": lambda x, y: x}, TypeError, "pair of tensors.*returned Tensor"),
+        (
+            {"epochs": 1, "augment": lambda x, y: (x, y[:-1])},
+            ValueError,
+            "as many targets as inputs.*returned 40 inputs and 39 targets",
+        ),
         ({"epochs": 1, "callbacks": [print]}, TypeError, "callbacks must be Callback"),
         ({"epochs": 1, "device": "tpu"}, ValueError, "'cpu', 'cuda', 'auto'"),
         ({"epochs": 1, "threads": 0}, ValueError, "threads must be an int >= 1, but got 0"),
@@ -179,3 +186,62 @@ def test_named_optimizers_use_the_fused_kernel_where_torch_has_one(toy, name):
     except (RuntimeError, TypeError, ValueError):
         expected = None
     assert state["fused"] == expected
+
+
+class Recorder:
+    """An augmentation that adds fresh noise to every batch and remembers what it saw."""
+
+    def __init__(self):
+        self.seen, self.noise = [], []
+
+    def __call__(self, x, y):
+        self.seen.append(x.clone())
+        noise = torch.randn_like(x)
+        self.noise.append(noise)
+        return x + noise, y
+
+
+def test_augment_sees_every_training_batch_with_fresh_randomness(toy):
+    train, val = toy
+    augment = Recorder()
+    set_seed(0)
+    fit(nn.Linear(4, 3), train, val, epochs=3, batch_size=16, augment=augment)
+    assert len(augment.seen) == 3 * math.ceil(40 / 16)  # every step, training batches only
+    assert sorted(len(x) for x in augment.seen[:3]) == [8, 16, 16]
+    # every batch comes from the training inputs, never from the validation inputs
+    rows = {tuple(r.tolist()) for r in train[0]}
+    assert all(tuple(r.tolist()) in rows for x in augment.seen for r in x)
+    # fresh randomness: no two steps draw the same noise
+    flat = torch.stack([n[:8].flatten() for n in augment.noise])
+    assert torch.cdist(flat, flat).add(torch.eye(len(flat))).min() > 0
+
+
+def test_augment_changes_training_but_not_the_data_or_the_metrics(toy):
+    train, val = toy
+    before = (train[0].clone(), val[0].clone())
+    set_seed(0)
+    plain = nn.Linear(4, 3)
+    fit(plain, train, val, epochs=3, batch_size=16)
+    set_seed(0)
+    shifted = nn.Linear(4, 3)
+    history = fit(shifted, train, val, epochs=3, batch_size=16, augment=lambda x, y: (x + 1, y))
+    assert not torch.equal(plain.weight, shifted.weight)  # the model trained on x + 1
+    assert torch.equal(train[0], before[0]) and torch.equal(val[0], before[1])
+    # metrics are measured on the data as it is, not augmented
+    assert history.final["val_loss"] == pytest.approx(evaluate(shifted, val)["loss"])
+    assert history.final["train_loss"] == pytest.approx(evaluate(shifted, train)["loss"])
+
+
+def test_augment_may_return_soft_targets_for_cross_entropy(toy):
+    train, _ = toy
+
+    def soft(x, y):  # one-hot targets as probabilities: the same loss as the labels
+        return x, nn.functional.one_hot(y, 3).float()
+
+    set_seed(0)
+    hard = nn.Linear(4, 3)
+    fit(hard, train, epochs=2, batch_size=16)
+    set_seed(0)
+    model = nn.Linear(4, 3)
+    fit(model, train, epochs=2, batch_size=16, augment=soft)
+    torch.testing.assert_close(model.weight, hard.weight)
