@@ -40,12 +40,14 @@ from regutils.plots import (
 )
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
+from regutils.settings import BEST, best
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
 from regutils.uncertainty import Confidence, confidence, mc_predict
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BEST",
     "REFERENCE_FIT",
     "REFERENCE_HIDDEN",
     "TRUE_CUBIC",
@@ -60,6 +62,7 @@ __all__ = [
     "TrainState",
     "WeightNoise",
     "add_weight_noise",
+    "best",
     "check",
     "compare",
     "confidence",
