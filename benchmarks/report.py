@@ -266,6 +266,25 @@ def render_markdown(results: dict) -> str:
             ],
         )
         lines.append("")
+    stacked = results.get("seeds")
+    if stacked:
+        lines += ["## Seeds stacked", ""]
+        lines += [
+            f"{stacked['seeds']} seeds of one configuration ({stacked['epochs']} epochs, Adam, "
+            "batches of 32), trained by `run_seeds` from a `Recipe` one after another "
+            "(`stack=False`) or together as one stacked model, with the same results per "
+            f"seed. Median of {stacked['reps']} repetitions in rotating order; "
+            "× one after another is the ratio of medians (above 1: faster).",
+            "",
+        ]
+        lines += _table(
+            ("model", "setting", "time (s)", "× one after another"),
+            [
+                (row["model"], row["setting"], f"{row['median_s']:.2f}", f"{row['speedup']:.2f}")
+                for row in stacked["rows"]
+            ],
+        )
+        lines.append("")
     training = results.get("training")
     if training:
         lines += ["## Training the reference model", ""]

@@ -1,7 +1,8 @@
 """How fast is this book? Run with ``make bench`` (or ``python -m benchmarks.run``).
 
 Times every chapter in a fresh kernel (:mod:`benchmarks.chapters`), the reference
-run on an idle and on a busy machine (:mod:`benchmarks.busy`), then the reference
+run on an idle and on a busy machine (:mod:`benchmarks.busy`), five seeds stacked
+against one after another (:mod:`benchmarks.seeds`), then the reference
 task trained by :func:`regutils.fit` and by its peers (:mod:`benchmarks.training`),
 and writes ``benchmarks/results/latest.json`` and
 ``benchmarks/results/latest.md`` (the page ``appendix/speed.md`` shows), then prints
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import busy, training
+from benchmarks import busy, seeds, training
 from benchmarks import chapters as chapter_bench
 from benchmarks.report import load_average, machine, render_markdown
 
@@ -38,6 +39,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--no-chapters", action="store_true", help="skip the chapter timings")
     parser.add_argument("--no-training", action="store_true", help="skip the training timings")
     parser.add_argument("--no-busy", action="store_true", help="skip the busy-machine scenario")
+    parser.add_argument("--no-seeds", action="store_true", help="skip the stacked-seeds scenario")
     parser.add_argument(
         "--no-peers", action="store_true", help="leave skorch and Lightning out of the training"
     )
@@ -78,6 +80,9 @@ def main(argv: list[str] | None = None) -> dict:
     if not args.no_busy:
         print("A busy machine: the reference run idle and next to one CPU-bound process:")
         results["busy"] = busy.run()
+    if not args.no_seeds:
+        print(f"Seeds: {len(seeds.SEEDS)} seeds stacked as one model, or one after another:")
+        results["seeds"] = seeds.run()
     if not args.no_training:
         print(f"Training the reference model ({args.reps} repetitions, {args.threads} threads):")
         results["training"] = run_training(args)

@@ -38,6 +38,7 @@ from regutils.plots import (
     plot_sweep,
     plot_weight_histograms,
 )
+from regutils.recipe import Recipe
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import set_seed
 from regutils.settings import BEST, best
@@ -58,6 +59,7 @@ __all__ = [
     "History",
     "MaxNorm",
     "ProximalL1",
+    "Recipe",
     "Split",
     "TrainState",
     "WeightNoise",
