@@ -19,7 +19,7 @@ from regutils.data import (
 from regutils.exercises import check, show_solution
 from regutils.experiments import compare, run_seeds, summarize
 from regutils.history import History
-from regutils.models import mlp, small_cnn
+from regutils.models import LocallyConnected2d, mlp, small_cnn
 from regutils.noise import GaussianNoise, WeightNoise, add_weight_noise, gaussian_noise
 from regutils.penalties import (
     ProximalL1,
@@ -57,6 +57,7 @@ __all__ = [
     "EarlyStopping",
     "GaussianNoise",
     "History",
+    "LocallyConnected2d",
     "MaxNorm",
     "ProximalL1",
     "Recipe",

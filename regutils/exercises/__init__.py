@@ -9,6 +9,7 @@ notebook.
 import regutils.exercises.batch_norm  # noqa: F401
 import regutils.exercises.dropout  # noqa: F401
 import regutils.exercises.noise_injection  # noqa: F401
+import regutils.exercises.weight_sharing  # noqa: F401
 from regutils.exercises import constraints, early_stopping, l1, l2, overfitting  # noqa: F401
 from regutils.exercises.core import (
     REGISTRY,
