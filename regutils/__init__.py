@@ -5,6 +5,15 @@ plots and the exercise checker, in plain PyTorch. Every chapter imports it;
 nothing in it is generated from the notebooks.
 """
 
+from regutils.augment import (
+    affine,
+    augmenter,
+    chain,
+    half_turn,
+    hflip,
+    mixup,
+    random_affine,
+)
 from regutils.callbacks import Callback, EarlyStopping, TrainState
 from regutils.constraints import MaxNorm, max_norm_, unit_norms
 from regutils.data import (
@@ -65,7 +74,10 @@ __all__ = [
     "TrainState",
     "WeightNoise",
     "add_weight_noise",
+    "affine",
+    "augmenter",
     "best",
+    "chain",
     "check",
     "compare",
     "confidence",
@@ -74,6 +86,8 @@ __all__ = [
     "fit",
     "fused_optimizer",
     "gaussian_noise",
+    "half_turn",
+    "hflip",
     "l1_penalty",
     "l2_penalty",
     "load_digits",
@@ -82,6 +96,7 @@ __all__ = [
     "make_sparse_regression",
     "max_norm_",
     "mc_predict",
+    "mixup",
     "mlp",
     "penalized_parameters",
     "plot_digits",
@@ -89,6 +104,7 @@ __all__ = [
     "plot_learning_curves",
     "plot_sweep",
     "plot_weight_histograms",
+    "random_affine",
     "reference_model",
     "reference_run",
     "resize_train",
