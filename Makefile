@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help book test lab repoint clean
+.PHONY: help book test lab repoint pdf clean
 
 help:
 	@echo "make book     build the site into _build/html (executes every chapter)"
 	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build"
+	@echo "make pdf      the whole book as one printable PDF: _build/pdf/book.pdf (headless Chromium)"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make repoint URL=https://github.com/<you>/<fork>   point the book and every chapter at a fork"
 	@echo "make bench    time every chapter, a busy machine, and regutils.fit against its peers; writes benchmarks/results/"
@@ -27,6 +28,12 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The book as one page (the execution cache of `make book` is reused), printed by Chromium.
+ROOT_DOC := $(shell sed -n 's/^root: *//p' _toc.yml)
+pdf: $(STAMP)
+	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	$(BIN)/python scripts/pdf.py _build/singlehtml/$(ROOT_DOC).html _build/pdf/book.pdf
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab chapters/

@@ -11,6 +11,11 @@ each one does, exactly:
 * ``hand-written loop`` -- the baseline: ``torch.randperm`` and index slicing of
   in-memory tensors, then one eval-mode forward pass over each whole set.
 * ``regutils.fit`` -- the book's loop, as the chapters call it.
+* ``regutils.fit, augment: identity`` -- the same with ``augment=`` set to a function
+  that returns the batch unchanged: what the data-augmentation hook itself costs.
+* ``regutils.fit, augment: shifts`` -- the same with the Data augmentation chapter's
+  best setting, random shifts of every training image (``augmenter(max_shift=0.5)``):
+  what augmenting costs. It trains on other inputs, so its accuracy differs.
 * ``DataLoader loop`` -- the loop of the PyTorch tutorials: a shuffling
   ``DataLoader`` over a ``TensorDataset`` for training; for measuring, one
   ``DataLoader`` per set whose single batch is the whole set (so the forward work
@@ -37,7 +42,16 @@ from torch import nn
 from torch.nn import functional as F
 from torch.utils.data import DataLoader, TensorDataset
 
-from regutils import Split, evaluate, fit, load_digits, reference_model, set_seed
+from regutils import (
+    Split,
+    augmenter,
+    best,
+    evaluate,
+    fit,
+    load_digits,
+    reference_model,
+    set_seed,
+)
 from regutils.train import fused_optimizer
 
 EPOCHS = 100
@@ -47,6 +61,8 @@ THREADS = 1  # torch threads for every contender: what regutils.fit uses by defa
 
 HAND = "hand-written loop"
 REGUTILS = "regutils.fit"
+FIT_IDENTITY = "regutils.fit, augment: identity"
+FIT_SHIFTS = "regutils.fit, augment: shifts"
 DATALOADER = "DataLoader loop"
 SKORCH = "skorch"
 LIGHTNING = "Lightning"
@@ -99,6 +115,40 @@ def train_regutils(model: nn.Module, data: Split, *, epochs: int, batch_size: in
     fit(model, data.train, data.val, epochs=epochs, lr=LR, batch_size=batch_size, threads=None)
 
 
+def _identity(x: torch.Tensor, y: torch.Tensor) -> Pair:
+    return x, y
+
+
+def train_fit_identity(
+    model: nn.Module, data: Split, *, epochs: int, batch_size: int | None
+) -> None:
+    """``fit`` with an augmentation that changes nothing: the hook's own cost."""
+    fit(
+        model,
+        data.train,
+        data.val,
+        epochs=epochs,
+        lr=LR,
+        batch_size=batch_size,
+        threads=None,
+        augment=_identity,
+    )
+
+
+def train_fit_shifts(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
+    """``fit`` with the Data augmentation chapter's best setting: random sub-pixel shifts."""
+    fit(
+        model,
+        data.train,
+        data.val,
+        epochs=epochs,
+        lr=LR,
+        batch_size=batch_size,
+        threads=None,
+        augment=augmenter(**best("augmentation")),
+    )
+
+
 @torch.no_grad()
 def _measure_loader(model: nn.Module, loader: DataLoader) -> tuple[float, float]:
     """Loss and accuracy summed over a DataLoader's batches, the tutorials' way."""
@@ -136,6 +186,8 @@ def contenders(peers: bool = True) -> dict[str, Contender]:
     found: dict[str, Contender] = {
         HAND: train_hand,
         REGUTILS: train_regutils,
+        FIT_IDENTITY: train_fit_identity,
+        FIT_SHIFTS: train_fit_shifts,
         DATALOADER: train_dataloader,
     }
     if peers:

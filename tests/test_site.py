@@ -100,8 +100,8 @@ def server(built) -> Iterator[str]:
     thread.join()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def require_browser() -> str:
+    """The browser's path; without one, skip the test (fail it in CI)."""
     if BROWSER is None:
         message = (
             "no browser for the site test: install Debian's package (apt-get install chromium), "
@@ -110,6 +110,12 @@ def browser() -> Iterator[Browser]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"{message} (.ci/run installs it in CI)")
         pytest.skip(message)
+    return BROWSER
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    require_browser()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -450,3 +456,31 @@ def test_running_page_explains_every_make_target():
     running = (ROOT / "appendix" / "running.md").read_text()
     missing = [t for t in targets if f"`make {t}" not in running]
     assert not missing, f"appendix/running.md does not explain make {missing}"
+
+
+def test_make_pdf_prints_a_page_offline_with_its_figures(tmp_path):
+    """`make pdf`'s printer (scripts/pdf.py) on a tiny page: one PDF page, the local image
+    served, the request to another host refused and reported."""
+    import matplotlib.pyplot as plt
+
+    from scripts.pdf import print_to_pdf
+
+    browser = require_browser()
+    plt.imsave(tmp_path / "figure.png", [[0.0, 1.0], [1.0, 0.0]])
+    (tmp_path / "page.html").write_text(
+        "<!doctype html><html><body><h1>A printed page</h1><img src='figure.png' width=50>"
+        "<script src='https://cdn.example.org/x.js'></script></body></html>"
+    )
+    problems = print_to_pdf(tmp_path / "page.html", tmp_path / "out" / "page.pdf", browser)
+    assert problems == ["request to another host (refused): https://cdn.example.org/x.js"]
+    pdf = (tmp_path / "out" / "page.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf, "the figure is not in the PDF"
+
+
+def test_make_pdf_refuses_a_missing_page(tmp_path):
+    from scripts.pdf import print_to_pdf
+
+    with pytest.raises(FileNotFoundError, match="page must be an HTML file"):
+        print_to_pdf(tmp_path / "nowhere.html", tmp_path / "out.pdf", browser="/bin/true")
