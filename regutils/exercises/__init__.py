@@ -8,6 +8,7 @@ notebook.
 # importing a chapter's module registers its exercises
 import regutils.exercises.augmentation  # noqa: F401
 import regutils.exercises.batch_norm  # noqa: F401
+import regutils.exercises.choosing  # noqa: F401
 import regutils.exercises.dropout  # noqa: F401
 import regutils.exercises.noise_injection  # noqa: F401
 import regutils.exercises.weight_sharing  # noqa: F401
