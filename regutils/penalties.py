@@ -243,6 +243,12 @@ class ProximalL1(Callback):
         module (nn.Module): the part of the model to sparsify, e.g. ``model[0]``.
         lam (float): the strength :math:`\lambda \ge 0`.
 
+    Raises:
+        TypeError: if ``module`` is not an ``nn.Module``.
+        ValueError: if ``lam < 0`` or ``module`` has no weight with 2 or more
+            dimensions (e.g. a dropout or noise layer), where the callback
+            would silently do nothing.
+
     Example::
 
         >>> from regutils import fit, load_digits, mlp
@@ -257,6 +263,11 @@ class ProximalL1(Callback):
     def __init__(self, module: nn.Module, lam: float) -> None:
         self.module = check_module("module", module)
         self.lam = check_float("lam", lam, minimum=0.0)
+        if not penalized_parameters(module):
+            raise ValueError(
+                "module must hold at least one weight with 2 or more dimensions, "
+                f"but got {type(module).__name__} with none"
+            )
 
     def __repr__(self) -> str:
         return f"ProximalL1(lam={self.lam:g})"

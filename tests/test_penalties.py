@@ -130,6 +130,16 @@ def test_proximal_l1_skips_biases_and_other_layers():
         ProximalL1(net[0].weight, lam=1.0)
 
 
+def test_proximal_l1_rejects_a_module_without_weights():
+    # e.g. model[0] of a network that starts with a noise or dropout layer
+    for module in (nn.Dropout(0.2), nn.ReLU(), nn.Sequential(nn.Dropout(0.1))):
+        with pytest.raises(ValueError, match="module must hold at least one weight with 2 or"):
+            ProximalL1(module, lam=1.0)
+    with pytest.raises(ValueError, match="lam"):
+        ProximalL1(nn.Linear(2, 2), lam=-1.0)
+    assert ProximalL1(nn.Sequential(nn.Dropout(0.1), nn.Linear(2, 2)), lam=1.0).lam == 1.0
+
+
 def test_weight_norm_and_sparsity_measure_the_penalized_weights(net):
     expected = torch.sqrt(net[0].weight.pow(2).sum() + net[3].weight.pow(2).sum())
     assert weight_norm(net) == pytest.approx(expected.item())

@@ -9,14 +9,15 @@ import torch
 from regutils.exercises.core import Case, Exercise, register
 
 
-def one_standard_error_pick(scores, costs):
-    # scores: (configurations, seeds) validation accuracies; costs: one per configuration.
-    # The one-standard-error rule: every configuration whose mean is within one standard
-    # error (std over seeds with ddof=1, divided by sqrt(seeds)) of the best mean is as
-    # good as the best; among them, return the index of the cheapest (the first on a tie).
-    means = scores.mean(dim=1)
+def one_standard_error_pick(accuracies, costs):
+    # accuracies: (configurations, seeds) validation accuracies; costs: one per
+    # configuration. The one-standard-error rule: every configuration whose mean is within
+    # one standard error (std over seeds with ddof=1, divided by sqrt(seeds)) of the best
+    # mean is as good as the best; among them, return the index of the cheapest (the first
+    # on a tie). This standard error counts the seeds only, not the validation images.
+    means = accuracies.mean(dim=1)
     best = int(means.argmax())
-    se = scores[best].std() / math.sqrt(scores.shape[1])  # torch's std uses ddof=1
+    se = accuracies[best].std() / math.sqrt(accuracies.shape[1])  # torch's std: ddof=1
     good = [i for i in range(len(means)) if means[i] >= means[best] - se]
     return min(good, key=lambda i: (costs[i], i))
 
