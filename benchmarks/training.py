@@ -109,10 +109,21 @@ def train_hand(model: nn.Module, data: Split, *, epochs: int, batch_size: int | 
         history.append((_measure(model, X, y), _measure(model, X_val, y_val)))
 
 
-def train_regutils(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
+def train_regutils(
+    model: nn.Module, data: Split, *, epochs: int, batch_size: int | None, augment=None
+) -> None:
     """The book's loop, called as the chapters call it."""
     # threads=None: the harness sets torch's threads once, the same for every contender
-    fit(model, data.train, data.val, epochs=epochs, lr=LR, batch_size=batch_size, threads=None)
+    fit(
+        model,
+        data.train,
+        data.val,
+        epochs=epochs,
+        lr=LR,
+        batch_size=batch_size,
+        threads=None,
+        augment=augment,
+    )
 
 
 def _identity(x: torch.Tensor, y: torch.Tensor) -> Pair:
@@ -123,30 +134,13 @@ def train_fit_identity(
     model: nn.Module, data: Split, *, epochs: int, batch_size: int | None
 ) -> None:
     """``fit`` with an augmentation that changes nothing: the hook's own cost."""
-    fit(
-        model,
-        data.train,
-        data.val,
-        epochs=epochs,
-        lr=LR,
-        batch_size=batch_size,
-        threads=None,
-        augment=_identity,
-    )
+    train_regutils(model, data, epochs=epochs, batch_size=batch_size, augment=_identity)
 
 
 def train_fit_shifts(model: nn.Module, data: Split, *, epochs: int, batch_size: int | None) -> None:
     """``fit`` with the Data augmentation chapter's best setting: random sub-pixel shifts."""
-    fit(
-        model,
-        data.train,
-        data.val,
-        epochs=epochs,
-        lr=LR,
-        batch_size=batch_size,
-        threads=None,
-        augment=augmenter(**best("augmentation")),
-    )
+    shifts = augmenter(**best("augmentation"))
+    train_regutils(model, data, epochs=epochs, batch_size=batch_size, augment=shifts)
 
 
 @torch.no_grad()
