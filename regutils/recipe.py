@@ -36,12 +36,12 @@ seed after another, so that :func:`regutils.fit`'s ``FloatingPointError`` is rai
 before.
 
 Speed (``make bench``, section "Seeds stacked"): stacking saves the fixed cost of each
-of the many small operations of a training step, not arithmetic. It gains most on small
-models (measured: about 3x for 5 seeds of a 32-unit MLP, one thread) and little on the
-reference MLP, whose 256-wide matrix products already keep a core busy (0.9x to 1.2x,
-measured on a shared 2-core machine). A stacked run uses one CPU thread unless the recipe
-sets ``threads``: two threads were measured several times slower than one on that
-machine while other programs ran, as for :func:`regutils.fit`.
+of the many small operations of a training step, not arithmetic, so it gains most on
+small models and only a little on the reference MLP, whose 256-wide matrix products
+already keep a core busy (1.28x for 5 seeds on one thread, 1.74x on two, measured on an
+idle 2-core machine). A stacked run uses one CPU thread unless the recipe sets
+``threads``: two threads were measured several times slower than one while other
+programs ran, as for :func:`regutils.fit`.
 """
 
 from __future__ import annotations
@@ -67,11 +67,11 @@ from regutils.train import (
     LOSSES,
     OPTIMIZERS,
     _augmented,
+    _make_optimizer,
     _resolve_loss,
     as_pair,
     cpu_threads,
     fit,
-    fused_optimizer,
     resolve_device,
 )
 
@@ -469,14 +469,13 @@ class Recipe:
         n = len(X)
         step = n if kw.get("batch_size") is None else kw["batch_size"]
         augment, penalty = kw.get("augment"), kw.get("penalty")
-        optimizer, lr = kw.get("optimizer", "adam"), kw.get("lr")
-        lr = 1e-3 if lr is None else lr
-        options = {"lr": lr, "weight_decay": kw.get("weight_decay", 0.0)}
-        if optimizer == "sgd":
-            cls, options["momentum"] = torch.optim.SGD, kw.get("momentum", 0.0)
-        else:
-            cls = torch.optim.Adam if optimizer == "adam" else torch.optim.AdamW
-        opt = fused_optimizer(cls, list(stacked.parameters()), **options)
+        opt = _make_optimizer(  # fit's own optimizer, built on the stacked weights
+            kw.get("optimizer", "adam"),
+            stacked,
+            kw.get("lr"),
+            kw.get("weight_decay", 0.0),
+            kw.get("momentum", 0.0),
+        )
         fast_loss = loss_fn is F.cross_entropy and not torch.is_floating_point(y)
         histories = [History() for _ in range(S)]
         for epoch in range(1, kw["epochs"] + 1):
