@@ -4,11 +4,21 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: help book test lab repoint pdf clean
+.PHONY: help book test claims lab repoint pdf clean
+
+# The robustness run (CONTRIBUTING.md, "The text is true"): the chapters rerun with every seed
+# shifted (REGUTILS_SEED_SHIFT) and with MKL's compatible rounding (MKL_CBWR=COMPATIBLE).
+SHIFTS   ?= 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000
+CI_SHIFT ?= 11000
+JOBS     ?= 1
+CHAPTERS ?=
 
 help:
 	@echo "make book     build the site into _build/html (executes every chapter)"
-	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build"
+	@echo "make test     run every check: ruff, unit tests, doctests, chapters (nbval), the book build,"
+	@echo "              then the calibrated chapters again with shifted seeds and MKL_CBWR=COMPATIBLE"
+	@echo "make claims   rerun chapters over SHIFTS and with MKL_CBWR=COMPATIBLE; report each claim's"
+	@echo "              band beside the values observed (CHAPTERS=..., JOBS=2 to run two at a time)"
 	@echo "make pdf      the whole book as one printable PDF: _build/pdf/book.pdf (headless Chromium)"
 	@echo "make lab      open the chapters in JupyterLab"
 	@echo "make repoint URL=https://github.com/<you>/<fork>   point the book and every chapter at a fork"
@@ -22,17 +32,21 @@ $(STAMP): requirements.txt pyproject.toml
 	@touch $(STAMP)
 
 book: $(STAMP)
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	REGUTILS_CLAIMS=strict $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo
 	@echo "The book is built. Open: file://$(CURDIR)/_build/html/index.html"
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	REGUTILS_CLAIMS=strict $(BIN)/python -m pytest
+	$(BIN)/python -m scripts.claims --shifts $(CI_SHIFT) --compat all
+
+claims: $(STAMP)
+	$(BIN)/python -m scripts.claims --baseline --shifts $(SHIFTS) --compat extra --jobs $(JOBS) $(CHAPTERS)
 
 # The book as one page (the execution cache of `make book` is reused), printed by Chromium.
 ROOT_DOC := $(shell sed -n 's/^root: *//p' _toc.yml)
 pdf: $(STAMP)
-	$(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
+	REGUTILS_CLAIMS=strict $(BIN)/jupyter-book build . --builder singlehtml -W -n --keep-going
 	$(BIN)/python scripts/pdf.py _build/singlehtml/$(ROOT_DOC).html _build/pdf/book.pdf
 
 lab: $(STAMP)

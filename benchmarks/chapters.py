@@ -1,9 +1,14 @@
-"""Every chapter executed in a fresh kernel: wall seconds and the kernel's peak memory.
+"""Every chapter executed in a fresh kernel: wall seconds, in reference runs, and peak memory.
 
 This is the work ``make book`` does when its execution cache is cold: each
 ``chapters/*.ipynb`` (new chapters are picked up by the glob) runs top to bottom in
 a new ``python3`` kernel whose working directory is ``chapters/``. The wall time
 includes starting the kernel, as the build's does.
+
+A chapter's budget is counted in *reference runs*: its seconds over those of one reference run
+(:func:`regutils.reference_run`, 150 epochs on one thread) timed on the same machine in the
+same call (:func:`time_reference_run`), so that the budget means the same on a slow CPU and a
+fast one.
 
 Peak memory is the largest resident set size (RSS) of the kernel process. On Linux
 it is read from the kernel's own high-water mark (``VmHWM`` in ``/proc/<pid>/status``)
@@ -75,6 +80,19 @@ class PeakMemory:
         self._done.set()
         if self._thread.is_alive():
             self._thread.join()
+
+
+def time_reference_run(reps: int = 3) -> float:
+    """Median wall seconds of one reference run (``reference_run(0)``: 150 epochs, one thread)."""
+    from regutils import reference_run
+
+    reference_run(0, epochs=2)  # imports and first-call costs out of the way
+    times = []
+    for _ in range(reps):
+        start = time.perf_counter()
+        reference_run(0)
+        times.append(time.perf_counter() - start)
+    return sorted(times)[len(times) // 2]
 
 
 @dataclass

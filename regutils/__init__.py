@@ -15,6 +15,7 @@ from regutils.augment import (
     random_affine,
 )
 from regutils.callbacks import Callback, EarlyStopping, TrainState
+from regutils.claims import ClaimError, claim
 from regutils.constraints import MaxNorm, max_norm_, unit_norms
 from regutils.data import (
     TRUE_CUBIC,
@@ -44,15 +45,24 @@ from regutils.plots import (
     plot_digits,
     plot_gap,
     plot_learning_curves,
+    plot_reliability,
     plot_sweep,
     plot_weight_histograms,
 )
 from regutils.recipe import Recipe
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
-from regutils.seed import set_seed
+from regutils.seed import numpy_generator, seed_shift, seeds, set_seed, torch_generator
 from regutils.settings import BEST, best
+from regutils.stats import Interval, holm, mean_interval, paired_interval
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
-from regutils.uncertainty import Confidence, confidence, mc_predict
+from regutils.uncertainty import (
+    Confidence,
+    confidence,
+    expected_calibration_error,
+    mc_predict,
+    reliability,
+    temperature_scale,
+)
 
 __version__ = "0.1.0"
 
@@ -62,10 +72,12 @@ __all__ = [
     "REFERENCE_HIDDEN",
     "TRUE_CUBIC",
     "Callback",
+    "ClaimError",
     "Confidence",
     "EarlyStopping",
     "GaussianNoise",
     "History",
+    "Interval",
     "LocallyConnected2d",
     "MaxNorm",
     "ProximalL1",
@@ -79,15 +91,18 @@ __all__ = [
     "best",
     "chain",
     "check",
+    "claim",
     "compare",
     "confidence",
     "cpu_threads",
     "evaluate",
+    "expected_calibration_error",
     "fit",
     "fused_optimizer",
     "gaussian_noise",
     "half_turn",
     "hflip",
+    "holm",
     "l1_penalty",
     "l2_penalty",
     "load_digits",
@@ -96,27 +111,36 @@ __all__ = [
     "make_sparse_regression",
     "max_norm_",
     "mc_predict",
+    "mean_interval",
     "mixup",
     "mlp",
+    "numpy_generator",
+    "paired_interval",
     "penalized_parameters",
     "plot_digits",
     "plot_gap",
     "plot_learning_curves",
+    "plot_reliability",
     "plot_sweep",
     "plot_weight_histograms",
     "random_affine",
+    "reliability",
     "reference_model",
     "reference_run",
     "resize_train",
     "resolve_device",
     "run_seeds",
+    "seed_shift",
+    "seeds",
     "set_seed",
     "show_solution",
     "small_cnn",
     "soft_threshold",
     "soft_tying_penalty",
     "sparsity",
+    "temperature_scale",
     "summarize",
+    "torch_generator",
     "unit_norms",
     "weight_norm",
 ]

@@ -23,6 +23,7 @@ from sklearn.datasets import make_regression
 from sklearn.model_selection import train_test_split
 
 from regutils._checks import check_choice, check_float, check_int
+from regutils.seed import shifted
 
 Pair = tuple[torch.Tensor, torch.Tensor]
 
@@ -192,7 +193,8 @@ def make_polynomial_data(
         noise (float): standard deviation of the noise. Default: 0.3.
         coefficients (tuple of float): :math:`c_0, c_1, \dots`, lowest power
             first. Default: a cubic, ``TRUE_CUBIC = (0, -1, 0.5, 1.5)``.
-        seed (int): seed of the sample. Default: 0.
+        seed (int): seed of the sample; the seed shift of :mod:`regutils.seed` is added.
+            Default: 0.
 
     Returns:
         Split: ``train`` and ``val`` pairs (``test`` is ``None``), each ``(x, y)``
@@ -213,7 +215,7 @@ def make_polynomial_data(
     if len(coefficients) == 0:
         raise ValueError("coefficients must hold at least one number, but got an empty tuple")
     coefficients = tuple(check_float("coefficients[k]", c) for c in coefficients)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(shifted(seed))  # the seed shift applies (regutils.seed)
 
     def sample(n: int) -> Pair:
         x = rng.uniform(-1.0, 1.0, size=n)
@@ -250,7 +252,8 @@ def make_sparse_regression(
         noise (float): standard deviation of the noise on ``y``. Default: 1.0.
         val_fraction (float): fraction held out for validation, in (0, 1).
             Default: 0.5.
-        seed (int): seed of the problem. Default: 0.
+        seed (int): seed of the problem; the seed shift of :mod:`regutils.seed` is added.
+            Default: 0.
 
     Returns:
         tuple: ``(split, true_coef)``; ``split.train`` and ``split.val`` are
@@ -283,10 +286,10 @@ def make_sparse_regression(
         n_informative=n_informative,
         noise=noise,
         coef=True,
-        random_state=seed,
+        random_state=shifted(seed),  # the seed shift applies (regutils.seed)
     )
     X_train, X_val, y_train, y_val = train_test_split(
-        X, y, test_size=val_fraction, random_state=seed
+        X, y, test_size=val_fraction, random_state=shifted(seed)
     )
     as_t = torch.from_numpy
     split = Split((as_t(X_train), as_t(y_train)), (as_t(X_val), as_t(y_val)))

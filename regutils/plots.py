@@ -282,3 +282,59 @@ def plot_weight_histograms(
     if title:
         fig.suptitle(title)
     return fig
+
+
+def plot_reliability(
+    probs: Mapping[str, object],
+    targets: object,
+    *,
+    bins: int = 10,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Reliability diagram: accuracy against confidence, one line per model.
+
+    Each model's predictions are binned by their top probability
+    (:func:`regutils.uncertainty.reliability`); a point is a bin's mean confidence and its
+    accuracy, so a calibrated model lies on the diagonal, an over-confident one below it and an
+    under-confident one above. The legend gives each model's expected calibration error.
+
+    Args:
+        probs (mapping): model name -> ``(N, classes)`` class probabilities on the same images.
+        targets (Tensor): ``(N,)`` integer labels.
+        bins (int): equal-width confidence bins. Default: 10.
+        ax (Axes, optional): where to draw. Default: a new figure.
+        title (str, optional): the title. Default: "Reliability diagram".
+
+    Returns:
+        Axes: the axes drawn on.
+    """
+    from regutils.uncertainty import expected_calibration_error, reliability
+
+    if not isinstance(probs, Mapping) or not probs:
+        raise TypeError(
+            f"probs must be a non-empty mapping of name -> probabilities, but got "
+            f"{type(probs).__name__}"
+        )
+    ax = ax if ax is not None else plt.subplots(figsize=(5, 5))[1]
+    ax.plot([0, 1], [0, 1], color="0.6", ls=":", label="calibrated")
+    for i, (name, p) in enumerate(probs.items()):
+        r = reliability(p, targets, bins=bins)
+        ece = expected_calibration_error(p, targets, bins=bins)
+        filled = r.count > 0
+        ax.plot(
+            r.confidence[filled],
+            r.accuracy[filled],
+            marker="o",
+            ms=4,
+            color=color_for(name, i),
+            label=f"{name} (ECE {ece:.3f})",
+        )
+    ax.set_xlim(0, 1.02)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("confidence (top probability, bin mean)")
+    ax.set_ylabel("accuracy in the bin")
+    ax.set_title(title or "Reliability diagram")
+    ax.legend(fontsize="small", loc="upper left")
+    ax.grid(alpha=0.3)
+    return ax

@@ -1,13 +1,22 @@
-"""How sure a classifier is: its confidence on right and wrong answers, and Monte Carlo dropout."""
+"""How sure a classifier is, and whether it should be.
+
+* :func:`confidence`: the mean top probability on right and on wrong answers;
+* :func:`mc_predict`: Monte Carlo dropout;
+* calibration: :func:`reliability` and :func:`expected_calibration_error` (is a network that
+  says 90% right 90% of the time?), and :func:`temperature_scale`, the one-number fix of
+  Guo et al. (2017).
+"""
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from regutils._checks import check_int, check_module
+from regutils._checks import check_float, check_int, check_module
 from regutils.train import as_pair, cpu_threads
 
 #: The dropout layers that :func:`mc_predict` switches on (and their subclasses).
@@ -143,4 +152,191 @@ def confidence(model: nn.Module, data: tuple[torch.Tensor, torch.Tensor]) -> Con
     return Confidence(top[wrong].mean().item(), top[~wrong].mean().item(), int(wrong.sum()))
 
 
-__all__ = ["DROPOUT_LAYERS", "Confidence", "confidence", "mc_predict"]
+def _probs_and_targets(probs: object, targets: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """Check ``probs`` is ``(N, classes)`` of rows summing to 1 and ``targets`` ``(N,)`` labels."""
+    if not isinstance(probs, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise TypeError(
+            "probs and targets must be torch.Tensors, but got "
+            f"{type(probs).__name__} and {type(targets).__name__}"
+        )
+    if probs.ndim != 2 or len(probs) == 0:
+        raise ValueError(f"probs must have shape (N, classes), but got {tuple(probs.shape)}")
+    if targets.shape != (len(probs),) or torch.is_floating_point(targets):
+        raise ValueError(
+            f"targets must be {len(probs)} integer labels, shape ({len(probs)},), but got "
+            f"{targets.dtype} of shape {tuple(targets.shape)}"
+        )
+    probs = probs.detach().double()
+    if (probs < 0).any() or not torch.allclose(probs.sum(dim=1), torch.ones(len(probs)).double(),
+                                               atol=1e-4):  # fmt: skip
+        raise ValueError(
+            "probs must hold probabilities (rows >= 0 summing to 1); for logits, pass "
+            "logits.softmax(dim=1)"
+        )
+    return probs, targets.detach()
+
+
+class Reliability(NamedTuple):
+    """Confidence bins: their edges, and per bin the mean confidence, accuracy and count."""
+
+    edges: np.ndarray  # (bins + 1,)
+    confidence: np.ndarray  # (bins,), nan for an empty bin
+    accuracy: np.ndarray  # (bins,), nan for an empty bin
+    count: np.ndarray  # (bins,)
+
+
+def reliability(probs: torch.Tensor, targets: torch.Tensor, *, bins: int = 10) -> Reliability:
+    r"""Accuracy against confidence, in equal-width bins of the top probability.
+
+    Each prediction's confidence is its top probability :math:`\hat p_i = \max_k p_{ik}`; the
+    predictions are put in ``bins`` equal-width bins of :math:`(0, 1]` by it (bin :math:`b`
+    holds :math:`rac{b-1}{M} < \hat p_i \le rac{b}{M}`), and each bin gets its mean
+    confidence and its accuracy. A calibrated classifier has the two equal in every bin
+    (Guo et al. 2017): the diagonal of a reliability diagram
+    (:func:`regutils.plot_reliability`).
+
+    Args:
+        probs (Tensor): ``(N, classes)`` class probabilities (softmax outputs).
+        targets (Tensor): ``(N,)`` integer labels.
+        bins (int): number of bins :math:`M`. Default: 10.
+
+    Returns:
+        Reliability: ``(edges, confidence, accuracy, count)``.
+
+    Raises:
+        TypeError, ValueError: for inputs of the wrong type or shape, or ``probs`` that are not
+            probabilities.
+
+    Example::
+
+        >>> probs = torch.tensor([[0.95, 0.05], [0.95, 0.05], [0.55, 0.45], [0.3, 0.7]])
+        >>> r = reliability(probs, torch.tensor([0, 1, 0, 1]), bins=2)
+        >>> r.count.tolist(), r.confidence.round(3).tolist(), r.accuracy.tolist()
+        ([0, 4], [nan, 0.787], [nan, 0.75])
+    """
+    probs, targets = _probs_and_targets(probs, targets)
+    bins = check_int("bins", bins, minimum=1)
+    top, guess = probs.max(dim=1)
+    right = (guess == targets).double()
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    # bin b holds (edges[b], edges[b+1]]; a confidence of exactly 0 cannot occur (top >= 1/C)
+    which = torch.clamp(torch.ceil(top * bins).long() - 1, 0, bins - 1)
+    count = torch.bincount(which, minlength=bins).double()
+    conf_sum = torch.zeros(bins, dtype=torch.float64).index_add_(0, which, top)
+    right_sum = torch.zeros(bins, dtype=torch.float64).index_add_(0, which, right)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        confidence_ = (conf_sum / count).numpy()
+        accuracy = (right_sum / count).numpy()
+    return Reliability(edges, confidence_, accuracy, count.long().numpy())
+
+
+def expected_calibration_error(
+    probs: torch.Tensor, targets: torch.Tensor, *, bins: int = 10
+) -> float:
+    r"""Expected calibration error: the gap between confidence and accuracy, bin by bin.
+
+    .. math::
+
+        \mathrm{ECE} = \sum_{b=1}^{M} rac{|B_b|}{N}
+            \,igl|\operatorname{acc}(B_b) - \operatorname{conf}(B_b)igr|
+
+    with the bins :math:`B_b` of :func:`reliability` (Naeini et al. 2015; Guo et al. 2017).
+    0 for a calibrated classifier; it has a small positive bias on few images, and depends on
+    the number of bins, so compare values computed the same way.
+
+    Args:
+        probs (Tensor): ``(N, classes)`` class probabilities.
+        targets (Tensor): ``(N,)`` integer labels.
+        bins (int): number of equal-width bins. Default: 10.
+
+    Returns:
+        float: the ECE, in [0, 1].
+
+    Example::
+
+        >>> probs = torch.tensor([[0.9, 0.1], [0.9, 0.1], [0.6, 0.4], [0.4, 0.6]])
+        >>> targets = torch.tensor([0, 1, 0, 1])  # 90% sure: half right; 60% sure: all right
+        >>> round(expected_calibration_error(probs, targets), 4)
+        0.4
+        >>> expected_calibration_error(probs, targets, bins=2)  # one bin: 75% sure, 75% right
+        0.0
+    """
+    r = reliability(probs, targets, bins=bins)
+    filled = r.count > 0
+    weights = r.count[filled] / r.count.sum()
+    return float(np.sum(weights * np.abs(r.accuracy[filled] - r.confidence[filled])))
+
+
+def temperature_scale(
+    logits: torch.Tensor, targets: torch.Tensor, *, bounds: tuple[float, float] = (0.05, 20.0)
+) -> float:
+    r"""The temperature :math:`T` that minimizes the cross-entropy of ``softmax(logits / T)``.
+
+    Temperature scaling (Guo et al. 2017) divides every logit of a trained network by one
+    number :math:`T > 0`, fitted on held-out data (the validation set, never the test set):
+
+    .. math::
+
+        T^\star = rg\min_{T} \; -rac{1}{N} \sum_i \log \operatorname{softmax}
+            (z_i / T)_{y_i}.
+
+    :math:`T > 1` softens an over-confident network, :math:`T < 1` sharpens an
+    under-confident one. It changes no prediction (the largest logit stays the largest), so
+    the accuracy is unchanged: only the confidence, and with it the loss, move. The loss is
+    convex in :math:`1/T`, so the minimum is found by a bounded scalar search.
+
+    Args:
+        logits (Tensor): ``(N, classes)`` outputs of the network, before the softmax.
+        targets (Tensor): ``(N,)`` integer labels.
+        bounds (pair of float): the range of :math:`T` searched. Default: (0.05, 20).
+
+    Returns:
+        float: :math:`T^\star`.
+
+    Raises:
+        TypeError, ValueError: for inputs of the wrong type or shape, or bad bounds.
+
+    Example::
+
+        >>> g = torch.Generator().manual_seed(0)
+        >>> z = 2 * torch.randn(2000, 3, generator=g)  # labels drawn from softmax(z):
+        >>> y = torch.multinomial(z.softmax(dim=1), 1, generator=g).squeeze(1)
+        >>> round(temperature_scale(z, y), 1), round(temperature_scale(3 * z, y), 1)
+        (1.0, 3.0)
+    """
+    from scipy.optimize import minimize_scalar
+
+    if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise TypeError(
+            "logits and targets must be torch.Tensors, but got "
+            f"{type(logits).__name__} and {type(targets).__name__}"
+        )
+    if logits.ndim != 2 or targets.shape != (len(logits),) or torch.is_floating_point(targets):
+        raise ValueError(
+            "logits must have shape (N, classes) and targets be N integer labels, but got "
+            f"{tuple(logits.shape)} and {targets.dtype} {tuple(targets.shape)}"
+        )
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2:
+        raise TypeError(f"bounds must be a pair (low, high), but got {bounds!r}")
+    low = check_float("bounds[0]", bounds[0], minimum=0.0, strict_min=True)
+    high = check_float("bounds[1]", bounds[1], minimum=low, strict_min=True)
+    z, y = logits.detach().double(), targets.detach()
+
+    def loss(beta: float) -> float:  # beta = 1 / T: the loss is convex in beta
+        return F.cross_entropy(z * beta, y).item()
+
+    found = minimize_scalar(loss, bounds=(1 / high, 1 / low), method="bounded",
+                            options={"xatol": 1e-6})  # fmt: skip
+    return float(1 / found.x)
+
+
+__all__ = [
+    "DROPOUT_LAYERS",
+    "Confidence",
+    "Reliability",
+    "confidence",
+    "expected_calibration_error",
+    "mc_predict",
+    "reliability",
+    "temperature_scale",
+]

@@ -177,3 +177,19 @@ def test_not_attempted_names_the_starter_that_raised():
 
     result = check("overfitting.least_squares_fit", own_starter)
     assert "in own_starter with your code" in result.message
+
+
+def test_a_near_miss_says_where_and_by_how_much_at_a_readable_precision():
+    from regutils.exercises import REGISTRY
+
+    reference = REGISTRY["overfitting.least_squares_fit"].reference
+
+    def slightly_off(x, y, degree):
+        c = reference(x, y, degree)
+        c[-1] = c[-1] * (1 + 1e-4)  # the highest coefficient, a little off
+        return c
+
+    message = check("overfitting.least_squares_fit", slightly_off).message
+    assert "the largest difference is at index (1,)" in message
+    assert "off by 0.0002" in message and "tolerance 2e-06" in message
+    assert "1.99999999" not in message and "2.0002" in message  # 6 digits, not 16

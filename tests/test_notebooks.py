@@ -188,3 +188,64 @@ def test_the_half_is_written_one_way(path):
     """The book writes the half of the L2 convention as $\\tfrac12$, never as the glyph."""
     for text in markdown_cells(path) + captions(path):
         assert "½" not in text, f"{path.name}: write $\\tfrac12$ instead of ½"
+
+
+def notebook_metadata(path) -> dict:
+    import json
+
+    return json.loads(path.read_text()).get("metadata", {})
+
+
+CALIBRATED = [p for p in CHAPTERS if notebook_metadata(p).get("book", {}).get("claims_calibrated")]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_hidden_checks_fold_where_readers_run_them(path):
+    """A hidden cell (the claims of the text) is folded in Colab and JupyterLab, titled."""
+    for i, cell in enumerate(cells(path)):
+        if i == 0 or "remove-cell" not in cell["metadata"].get("tags", []):
+            continue  # the setup cell is Colab's own business
+        where = f"{path.name}: hidden cell {i}"
+        assert source(cell).startswith("# @title "), f"{where} starts with '# @title ...'"
+        assert cell["metadata"].get("cellView") == "form", f"{where} needs cellView: form"
+        assert cell["metadata"].get("jupyter", {}).get("source_hidden") is True, (
+            f"{where} needs jupyter.source_hidden: true"
+        )
+
+
+SEEDING = re.compile(
+    r"torch\.manual_seed\(|torch\.Generator\(|np\.random\.default_rng\(|np\.random\.seed\("
+    r"|random\.seed\(|torch\.random\.manual_seed\("
+)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=CHAPTER_IDS)
+def test_seeds_come_from_regutils(path):
+    """Every seed goes through regutils (set_seed, torch_generator, numpy_generator), so that REGUTILS_SEED_SHIFT
+    moves all of them."""
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] == "code":
+            match = SEEDING.search(source(cell))
+            assert match is None, (
+                f"{path.name}: cell {i} seeds with {match.group()!r}; use regutils.set_seed, "
+                "torch_generator(seed) or numpy_generator(seed), which the seed shift moves"
+            )
+
+
+@pytest.mark.parametrize("path", CALIBRATED, ids=[p.stem for p in CALIBRATED])
+def test_calibrated_chapters_check_claims_with_claim(path):
+    """In a chapter whose claims are calibrated, every check goes through regutils.claim: a
+    bare assert stops a reader's chapter and says nothing of the band."""
+    import ast
+
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        tree = ast.parse(source(cell))
+        found = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+        assert not found, f"{path.name}: cell {i} has a bare assert (line {found[0]}); use claim"
+
+
+def test_some_chapters_are_calibrated():
+    """The robustness run of make test needs at least one chapter (all of them, in the end)."""
+    assert CALIBRATED

@@ -1,8 +1,16 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn import functional as F
 
-from regutils import cpu_threads, mc_predict
+from regutils import (
+    cpu_threads,
+    expected_calibration_error,
+    mc_predict,
+    reliability,
+    temperature_scale,
+)
 
 
 def _model(p=0.5, batch_norm=False):
@@ -127,3 +135,66 @@ def test_confidence_bad_arguments():
         confidence("model", (torch.zeros(2, 3), torch.zeros(2, dtype=torch.long)))
     with pytest.raises(TypeError, match="data must be an"):
         confidence(nn.Linear(3, 3), torch.zeros(2, 3))
+
+
+# --- calibration: reliability bins, ECE, temperature scaling ------------------------------------
+
+
+def test_reliability_and_ece_by_hand():
+    probs = torch.tensor(
+        [[0.95, 0.05], [0.85, 0.15], [0.85, 0.15], [0.65, 0.35], [0.3, 0.7], [0.52, 0.48]]
+    )
+    targets = torch.tensor([0, 0, 1, 0, 0, 0])
+    r = reliability(probs, targets, bins=5)  # bins of width 0.2
+    # (0.6, 0.8]: 0.65 right, 0.7 wrong; (0.8, 1.0]: 0.95 right, 0.85 right, 0.85 wrong;
+    # (0.4, 0.6]: 0.52 right
+    assert r.count.tolist() == [0, 0, 1, 2, 3]
+    assert r.accuracy[2:].tolist() == pytest.approx([1.0, 0.5, 2 / 3])
+    assert r.confidence[2:].tolist() == pytest.approx([0.52, 0.675, 0.55 + 0.333333333])
+    by_hand = (1 * abs(1 - 0.52) + 2 * abs(0.5 - 0.675) + 3 * abs(2 / 3 - 2.65 / 3)) / 6
+    assert expected_calibration_error(probs, targets, bins=5) == pytest.approx(by_hand)
+
+
+def test_temperature_minimizes_the_loss_over_a_fine_grid():
+    g = torch.Generator().manual_seed(1)
+    logits = 4 * torch.randn(300, 5, generator=g)
+    targets = torch.multinomial((logits / 2.5).softmax(dim=1), 1, generator=g).squeeze(1)
+    found = temperature_scale(logits, targets)
+    grid = torch.linspace(0.5, 10, 20000, dtype=torch.float64)
+    losses = [F.cross_entropy(logits.double() / t, targets).item() for t in grid[::20]]
+    best = grid[::20][int(np.argmin(losses))].item()
+    assert found == pytest.approx(best, rel=0.03)
+    # no prediction changes: the accuracy is that of the logits
+    assert torch.equal((logits / found).argmax(dim=1), logits.argmax(dim=1))
+
+
+@pytest.mark.parametrize(
+    "call, error, match",
+    [
+        (lambda: reliability(torch.ones(3, 2), torch.zeros(3).long()), ValueError, "probabilities"),
+        (lambda: reliability([[1.0]], torch.zeros(1).long()), TypeError, "torch.Tensors"),
+        (lambda: reliability(torch.eye(2), torch.zeros(3).long()), ValueError, "targets"),
+        (lambda: reliability(torch.eye(2), torch.zeros(2).long(), bins=0), ValueError, "bins"),
+        (lambda: temperature_scale(torch.ones(2), torch.zeros(2).long()), ValueError, "shape"),
+        (
+            lambda: temperature_scale(torch.eye(2), torch.zeros(2).long(), bounds=(1, 0.5)),
+            ValueError,
+            "bounds",
+        ),
+    ],
+)
+def test_calibration_bad_input(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def test_plot_reliability_draws_one_line_per_model():
+    import matplotlib.pyplot as plt
+
+    from regutils import plot_reliability
+
+    probs = torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]])
+    ax = plot_reliability({"a": probs, "b": probs.flip(1)}, torch.tensor([0, 1, 1]))
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[0] == "calibrated" and labels[1].startswith("a (ECE")
+    plt.close(ax.figure)

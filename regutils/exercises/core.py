@@ -74,15 +74,44 @@ def register(exercise: Exercise) -> Exercise:
     return exercise
 
 
+def _readable(values: object) -> object:
+    """Floats rounded to 6 significant digits, in nested lists: what a reader compares by eye."""
+    if isinstance(values, list):
+        return [_readable(v) for v in values]
+    if isinstance(values, float):
+        return float(f"{values:.6g}")
+    return values
+
+
 def _short(value: object, limit: int = 70) -> str:
     if isinstance(value, torch.Tensor):
-        text = f"tensor({value.tolist()}, dtype={value.dtype})"
+        text = f"tensor({_readable(value.tolist())}, dtype={value.dtype})"
     elif isinstance(value, np.ndarray):
-        text = f"array({value.tolist()})"
+        text = f"array({_readable(value.tolist())})"
+    elif isinstance(value, float):
+        text = f"{value:.6g}"
     else:
         text = repr(value)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where(e: np.ndarray, r: np.ndarray, rtol: float, atol: float) -> str:
+    """Where two arrays of numbers differ most, by how much, and the tolerance allowed there."""
+    e, r = e.astype(float), r.astype(float)
+    allowed = atol + rtol * np.abs(e)
+    with np.errstate(invalid="ignore"):
+        excess = np.abs(r - e) - allowed
+    excess = np.where(np.isnan(excess), np.inf, excess)  # a NaN is as wrong as it gets
+    position = np.unravel_index(int(np.argmax(excess)), e.shape) if e.ndim else ()
+    wrong = int((excess > 0).sum())
+    at = f" at index {tuple(int(i) for i in position)}" if e.ndim else ""
+    count = f"{wrong} of {e.size} values differ; " if e.size > 1 else ""
+    exp, rec = float(e[position]), float(r[position])
+    return (
+        f"{count}the largest difference is{at}: expected {exp:.6g}, received {rec:.6g} "
+        f"(off by {abs(rec - exp):.3g}, tolerance {float(allowed[position]):.2g})"
+    )
 
 
 def _compare(expected: object, received: object, rtol: float, atol: float) -> str | None:
@@ -112,7 +141,10 @@ def _compare(expected: object, received: object, rtol: float, atol: float) -> st
         same = np.allclose(r.astype(float), e.astype(float), rtol=rtol, atol=atol, equal_nan=True)
     if same:
         return None
-    return f"expected {_short(expected)}, received {_short(received)}"
+    summary = f"expected {_short(expected)}, received {_short(received)}"
+    if e.dtype == bool or r.dtype == bool:
+        return summary
+    return f"{summary}\n  {_where(e, r, rtol, atol)}"
 
 
 @dataclass
