@@ -54,6 +54,7 @@ class Pass:
     def env(self, log: Path, threads_one: bool) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR",)}
         env.update(
+            NO_COLOR="1",  # nbval's tracebacks as plain text in the report
             REGUTILS_SEED_SHIFT=str(self.shift),
             REGUTILS_CLAIMS="report",
             REGUTILS_CLAIMS_LOG=str(log),
@@ -97,6 +98,7 @@ def run_pass(run: Pass, chapters: list[Path], out: Path, threads_one: bool) -> P
     log = out / f"{run.name}.jsonl"
     log.unlink(missing_ok=True)
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header"]
+    command += ["--color=no"]
     command += [str(c) for c in chapters]
     start = time.perf_counter()
     done = subprocess.run(
