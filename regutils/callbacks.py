@@ -169,3 +169,52 @@ class EarlyStopping(Callback):
         if self.restore_best_weights and self._best_weights is not None:
             state.model.load_state_dict(self._best_weights)
             state.history.restored_epoch = self.best_epoch
+
+    def replay(self, history: History) -> History:
+        """What this rule would have done to a run that was trained to the end.
+
+        The recorded epochs are fed to the rule one by one, as :func:`regutils.fit` feeds
+        them; the result is the :class:`regutils.History` that run would have returned: cut
+        after the stopping epoch, with ``restored_epoch`` the best one (when weights are
+        restored), so that its :attr:`~regutils.History.final` metrics, held-out sets
+        recorded with ``fit(track=...)`` included, are those of the weights early stopping
+        keeps. Training beyond a stopping point does not change the epochs before it, so a
+        replay equals a real early-stopped run, and one full run can be replayed for many
+        patiences; runs trained stacked (:class:`regutils.Recipe`, which takes no
+        callbacks) get early stopping this way.
+
+        Args:
+            history (History): a run's records, one per epoch from epoch 1.
+
+        Returns:
+            History: the records up to the stopping epoch, with ``restored_epoch`` set.
+
+        Raises:
+            TypeError: if ``history`` is not a History.
+            ValueError: if it does not record the monitored metric.
+
+        Example::
+
+            >>> h = History([{"epoch": e, "val_loss": v} for e, v in
+            ...              enumerate([0.9, 0.5, 0.6, 0.7, 0.4, 0.8], start=1)])
+            >>> short = EarlyStopping(patience=2).replay(h)
+            >>> len(short), short.restored_epoch, short.final["val_loss"]
+            (4, 2, 0.5)
+        """
+        if not isinstance(history, History):
+            raise TypeError(f"history must be a History, but got {type(history).__name__}")
+        state = TrainState(model=nn.Identity(), optimizer=None)
+        restore, self.restore_best_weights = self.restore_best_weights, False  # no weights here
+        try:
+            self.on_fit_start(state)
+            for record in history.records:
+                state.epoch, state.metrics = record["epoch"], record
+                self.on_epoch_end(state)
+                if state.stop:
+                    break
+        finally:
+            self.restore_best_weights = restore
+        kept = History(list(history.records[: state.epoch]))
+        if restore:
+            kept.restored_epoch = self.best_epoch
+        return kept

@@ -5,6 +5,9 @@
   :func:`resize_train` changes the training set's size and keeps the validation set.
 * :func:`make_polynomial_data` -- noisy samples of a cubic, for the overfitting curve.
 * :func:`make_sparse_regression` -- a linear problem where few features matter (L1).
+* :func:`load_digits_canvas` -- the same digits placed at random positions in a larger
+  canvas: a data set where position varies (weight sharing and shifts matter there).
+* :func:`corrupt_labels` -- label noise: a given fraction of labels replaced by wrong ones.
 * :func:`load_torchvision` -- opt-in: a larger torchvision dataset, downloaded once.
 
 Every loader returns a :class:`Split` of ``(X, y)`` tensor pairs, the form
@@ -62,8 +65,10 @@ def load_digits(
         n_val (int): validation images. Default: 500.
         flatten (bool): ``True`` gives ``X`` of shape ``(N, 64)`` for an MLP;
             ``False`` gives ``(N, 1, 8, 8)`` for a CNN. Default: ``True``.
-        seed (int): seed of the split (not of training). Default: 0, the
-            reference split.
+        seed (int): seed of the split (not of training): another seed draws another
+            split with the same sizes, e.g. to check that a result is not a property of
+            the book's 200 images and 500 validation images. The seed shift of
+            :mod:`regutils.seed` does not move it. Default: 0, the reference split.
 
     Returns:
         Split: ``train``, ``val`` and ``test`` pairs; ``X`` is ``float32``,
@@ -166,6 +171,123 @@ def resize_train(data: Split, n_train: int, *, seed: int = DIGITS_SPLIT_SEED) ->
     extra, rest = draw(y_test, n_train - len(y))
     train = (torch.cat([X, X_test[extra]]), torch.cat([y, y_test[extra]]))
     return Split(train, data.val, (X_test[rest], y_test[rest]))
+
+
+def load_digits_canvas(
+    *,
+    canvas: int = 12,
+    n_train: int = 200,
+    n_val: int = 500,
+    flatten: bool = False,
+    seed: int = DIGITS_SPLIT_SEED,
+) -> Split:
+    r"""The digits of :func:`load_digits`, each placed at a random position in a larger canvas.
+
+    Every 8x8 image is pasted into a ``canvas`` x ``canvas`` image of zeros at an offset drawn
+    uniformly from the :math:`(\text{canvas} - 7)^2` positions where it fits, one offset per
+    image, in every part of the split. The images, labels and split are those of
+    ``load_digits(n_train=..., n_val=..., seed=seed)``: only the position changes, so a
+    comparison with the centered digits isolates what position does. A network that must
+    learn each digit at every position from a few hundred images needs the priors of
+    weight sharing (a convolution, global pooling) or of shift augmentation.
+
+    The offsets are part of the data set: they are drawn from ``seed`` (the split's seed), and
+    the seed shift of :mod:`regutils.seed` does not move them.
+
+    Args:
+        canvas (int): side of the canvas, at least 8. Default: 12 (25 positions).
+        n_train, n_val (int): as :func:`load_digits`. Defaults: 200 and 500.
+        flatten (bool): ``True`` gives ``X`` of shape ``(N, canvas**2)`` for an MLP; ``False``
+            gives ``(N, 1, canvas, canvas)`` for a CNN. Default: ``False``.
+        seed (int): seed of the split and of the offsets. Default: 0, the book's split.
+
+    Returns:
+        Split: ``train``, ``val`` and ``test`` pairs, ``X`` float32 in :math:`[0, 1]`.
+
+    Raises:
+        TypeError, ValueError: for arguments of the wrong type or out of range.
+
+    Example::
+
+        >>> data = load_digits_canvas(canvas=12)
+        >>> X, y = data.train
+        >>> X.shape, torch.equal(y, load_digits().train[1])
+        (torch.Size([200, 1, 12, 12]), True)
+        >>> torch.allclose(X.sum(dim=(1, 2, 3)), load_digits().train[0].sum(dim=1))
+        True
+    """
+    canvas = check_int("canvas", canvas, minimum=8)
+    if not isinstance(flatten, bool):
+        raise TypeError(f"flatten must be a bool, but got {type(flatten).__name__}")
+    data = load_digits(n_train=n_train, n_val=n_val, flatten=False, seed=seed)
+    g = torch.Generator().manual_seed(10_000 + seed)  # data, not training: never shifted
+    room = canvas - 8 + 1  # offsets 0 .. canvas - 8 in each direction
+
+    def place(pair: Pair) -> Pair:
+        X, y = pair
+        out = torch.zeros(len(X), 1, canvas, canvas)
+        rows = torch.randint(0, room, (len(X),), generator=g)
+        cols = torch.randint(0, room, (len(X),), generator=g)
+        for i, (r, c) in enumerate(zip(rows.tolist(), cols.tolist())):
+            out[i, :, r : r + 8, c : c + 8] = X[i]
+        return (out.flatten(1) if flatten else out), y
+
+    return Split(place(data.train), place(data.val), place(data.test))
+
+
+def corrupt_labels(
+    y: torch.Tensor, rate: float, *, seed: int, n_classes: int | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Label noise: a fraction ``rate`` of the labels replaced by a wrong class at random.
+
+    Exactly :math:`\lfloor \text{rate} \cdot N \rceil` labels, chosen at random, each get a
+    class drawn uniformly from the *other* classes, so the fraction of wrong labels is ``rate``
+    (Zhang et al. 2017 replace labels by uniform draws, which keep about one in ten right;
+    here every replaced label is wrong). The draw comes from ``seed`` plus the seed shift of
+    :mod:`regutils.seed`: label noise is a random draw of the experiment, like a mask.
+
+    Args:
+        y (Tensor): ``(N,)`` integer labels.
+        rate (float): the fraction to corrupt, in [0, 1].
+        seed (int): seed of the draw.
+        n_classes (int, optional): number of classes. Default: ``y.max() + 1``.
+
+    Returns:
+        tuple: ``(noisy, wrong)``: the new labels, and the boolean mask of those changed.
+
+    Raises:
+        TypeError, ValueError: for arguments of the wrong type or out of range.
+
+    Example::
+
+        >>> y = load_digits().train[1]
+        >>> noisy, wrong = corrupt_labels(y, 0.25, seed=0)
+        >>> int(wrong.sum()), bool((noisy[wrong] != y[wrong]).all()), torch.equal(
+        ...     noisy[~wrong], y[~wrong])
+        (50, True, True)
+    """
+    from regutils.seed import torch_generator
+
+    if not isinstance(y, torch.Tensor) or y.ndim != 1 or torch.is_floating_point(y):
+        raise TypeError(f"y must be a 1-D tensor of integer labels, but got {y!r:.60}")
+    rate = check_float("rate", rate, minimum=0.0, maximum=1.0)
+    seed = check_int("seed", seed, minimum=0)
+    n_classes = int(y.max()) + 1 if n_classes is None else check_int("n_classes", n_classes)
+    if n_classes < 2 or int(y.max()) >= n_classes or int(y.min()) < 0:
+        raise ValueError(
+            f"n_classes must be at least 2 and above every label, but got {n_classes} for "
+            f"labels from {int(y.min())} to {int(y.max())}"
+        )
+    g = torch_generator(seed)
+    k = round(rate * len(y))
+    chosen = torch.randperm(len(y), generator=g)[:k]
+    # a uniform draw among the n_classes - 1 other classes: add 1 .. n_classes - 1, modulo
+    step = torch.randint(1, n_classes, (k,), generator=g)
+    noisy = y.clone()
+    noisy[chosen] = (y[chosen] + step) % n_classes
+    wrong = torch.zeros(len(y), dtype=torch.bool)
+    wrong[chosen] = True
+    return noisy, wrong
 
 
 TRUE_CUBIC = (0.0, -1.0, 0.5, 1.5)  # c0 + c1 x + c2 x^2 + c3 x^3

@@ -227,6 +227,7 @@ class LocallyConnected2d(nn.Module):
 
 
 CONNECTIVITY = ("conv", "local", "full")
+POOLS = ("flatten", "global")
 
 
 def _image_layer(connectivity: str, c_in: int, c_out: int, side: int) -> list[nn.Module]:
@@ -252,6 +253,7 @@ def small_cnn(
     dropout: float = 0.0,
     batch_norm: bool = False,
     connectivity: str = "conv",
+    pool: str = "flatten",
 ) -> nn.Sequential:
     r"""A small convolutional network: weight sharing for 8x8 (or larger) images.
 
@@ -259,6 +261,12 @@ def small_cnn(
     so each block halves the image side; then ``Flatten -> [Dropout] -> Linear``.
     Every 3x3 filter is applied at every position: the same few weights are
     shared across the whole image.
+
+    With ``pool="global"`` the head first averages each channel over all positions
+    (``AdaptiveAvgPool2d(1)``, global average pooling; Lin et al. 2014): the last layer then
+    sees *how much* of each feature the image holds, not *where*, so a shifted image gives
+    nearly the same answer. ``pool="flatten"`` keeps every position's features, as an MLP
+    head does.
 
     ``connectivity`` swaps the convolution for a layer with the same input and output
     shapes: ``"local"``, a :class:`regutils.LocallyConnected2d` with the same 3x3 receptive
@@ -279,6 +287,8 @@ def small_cnn(
         batch_norm (bool): ``BatchNorm2d`` after each convolution. Default: ``False``.
         connectivity (str): ``"conv"`` (shared 3x3 filters), ``"local"`` (3x3 filters,
             not shared) or ``"full"`` (fully connected). Default: ``"conv"``.
+        pool (str): the head: ``"flatten"`` (every position's features) or ``"global"``
+            (their average over positions). Default: ``"flatten"``.
 
     Returns:
         nn.Sequential: the model.
@@ -294,6 +304,8 @@ def small_cnn(
         >>> [sum(p.numel() for p in small_cnn(connectivity=c).parameters())
         ...  for c in ("conv", "local", "full")]
         [6090, 85770, 199434]
+        >>> small_cnn(pool="global", image_size=12)(torch.zeros(5, 1, 12, 12)).shape
+        torch.Size([5, 10])
     """
     in_channels = check_int("in_channels", in_channels, minimum=1)
     n_classes = check_int("n_classes", n_classes, minimum=1)
@@ -303,6 +315,7 @@ def small_cnn(
     if not isinstance(batch_norm, bool):
         raise TypeError(f"batch_norm must be a bool, but got {type(batch_norm).__name__}")
     check_choice("connectivity", connectivity, CONNECTIVITY)
+    check_choice("pool", pool, POOLS)
     factor = 2 ** len(channels)
     if image_size % factor:
         raise ValueError(
@@ -317,6 +330,9 @@ def small_cnn(
             layers.append(nn.BatchNorm2d(c_out))
         layers += [nn.ReLU(), nn.MaxPool2d(2)]
         c_in, side = c_out, side // 2
+    if pool == "global":
+        layers.append(nn.AdaptiveAvgPool2d(1))  # (N, C, 1, 1): each feature's mean over positions
+        side = 1
     layers.append(nn.Flatten())  # (N, C * side * side)
     if dropout > 0:
         layers.append(nn.Dropout(dropout))

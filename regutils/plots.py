@@ -338,3 +338,68 @@ def plot_reliability(
     ax.legend(fontsize="small", loc="upper left")
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_gains(
+    gains: Mapping[str, Mapping[str, object]],
+    *,
+    ax: Axes | None = None,
+    ylabel: str = "gain over the baseline (points)",
+    title: str | None = None,
+) -> Axes:
+    """Each technique's gain over the baseline in each regime, with its interval: a regime map.
+
+    One group of points per technique; within it, one point per regime (a color per regime),
+    with a vertical bar for its confidence interval. A bar that crosses the dashed zero line
+    is a gain not distinguishable from none.
+
+    Args:
+        gains (mapping): regime name -> technique name -> :class:`regutils.Interval` (or any
+            ``(mean, low, high, ...)`` tuple), in the units of ``ylabel``. Techniques missing
+            from a regime (weight sharing where the input has no positions) are skipped.
+        ax (Axes, optional): where to draw. Default: a new figure.
+        ylabel (str): the y axis label. Default: "gain over the baseline (points)".
+        title (str, optional): the title. Default: "Where each technique matters".
+
+    Returns:
+        Axes: the axes drawn on.
+
+    Example::
+
+        >>> from regutils import Interval
+        >>> ax = plot_gains({"200 clean": {"L2": Interval(0.5, -0.2, 1.2, 5)},
+        ...                  "200, 40% noisy": {"L2": Interval(6.0, 4.0, 8.0, 5)}})
+        >>> [t.get_text() for t in ax.get_xticklabels()]
+        ['L2']
+    """
+    if not isinstance(gains, Mapping) or not gains:
+        raise TypeError(
+            "gains must be a non-empty mapping of regime -> technique -> interval, but got "
+            f"{type(gains).__name__}"
+        )
+    techniques: list[str] = []
+    for regime, row in gains.items():
+        if not isinstance(row, Mapping):
+            raise TypeError(f"gains[{regime!r}] must be a mapping of technique -> interval")
+        techniques += [t for t in row if t not in techniques]
+    ax = ax if ax is not None else plt.subplots(figsize=(max(6, 1.1 * len(techniques)), 4))[1]
+    width = 0.8 / len(gains)
+    for r, (regime, row) in enumerate(gains.items()):
+        xs, means, lows, highs = [], [], [], []
+        for t, technique in enumerate(techniques):
+            if technique not in row:
+                continue
+            mean, low, high = (float(v) for v in tuple(row[technique])[:3])
+            xs.append(t - 0.4 + width * (r + 0.5))
+            means.append(mean)
+            lows.append(mean - low)
+            highs.append(high - mean)
+        ax.errorbar(xs, means, yerr=[lows, highs], fmt="o", ms=5, capsize=3,
+                    color=_PALETTE[r % len(_PALETTE)], label=regime)  # fmt: skip
+    ax.axhline(0.0, color="0.5", ls="--", lw=1)
+    ax.set_xticks(range(len(techniques)), labels=techniques, rotation=20, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title or "Where each technique matters")
+    ax.legend(fontsize="small", title="regime", title_fontsize="small")
+    ax.grid(alpha=0.3, axis="y")
+    return ax

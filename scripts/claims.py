@@ -15,6 +15,8 @@ Usage::
     python -m scripts.claims --shifts 1000 2000 --compat extra chapters/01_overfitting.ipynb
     python -m scripts.claims --shifts 7000 --compat all          # CI: one pass, both changes
 
+``make test`` runs its one pass ``--alongside`` the test suite, on the other core.
+
 ``--compat none`` runs each shift as it is; ``extra`` adds one pass at the book's own seeds with
 ``MKL_CBWR=COMPATIBLE``; ``all`` sets it in every pass. ``--baseline`` adds a pass at the book's
 own seeds, as the book runs. The report goes to ``_build/claims/<chapter>/`` for one chapter,
@@ -234,6 +236,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--out", type=Path, default=None, help="report folder (_build/claims/<chapter or book>)"
     )
+    parser.add_argument(
+        "--alongside",
+        nargs=argparse.REMAINDER,
+        default=[],
+        help="a command to run in the foreground while the passes run (make test: pytest); "
+        "its exit status counts too",
+    )
     return parser.parse_args(argv)
 
 
@@ -242,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     chapters = [c.resolve() for c in args.chapters] or calibrated_chapters()
     if not chapters:
         print("no chapter to run: none is marked calibrated", file=sys.stderr)
-        return 2
+        alongside = args.alongside[1:] if args.alongside[:1] == ["--"] else args.alongside
+        return subprocess.run(alongside, cwd=ROOT).returncode if alongside else 2
     runs = passes(args.shifts, args.compat, args.baseline)
     if not runs:
         print("nothing to run: give --shifts, --baseline or --compat extra", file=sys.stderr)
@@ -251,8 +261,13 @@ def main(argv: list[str] | None = None) -> int:
         args.out = OUT / (chapters[0].stem if len(chapters) == 1 else "book")
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{len(runs)} passes over {len(chapters)} chapters, {args.jobs} at a time", flush=True)
+    alongside = args.alongside[1:] if args.alongside[:1] == ["--"] else args.alongside
+    # Beside another command (the test suite), a pass takes one thread, so that the two share
+    # the cores without waiting for each other.
+    threads_one = args.jobs > 1 or bool(alongside)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = [pool.submit(run_pass, r, chapters, args.out, args.jobs > 1) for r in runs]
+        futures = [pool.submit(run_pass, r, chapters, args.out, threads_one) for r in runs]
+        main_status = subprocess.run(alongside, cwd=ROOT).returncode if alongside else 0
         results = []
         for future in futures:
             result = future.result()
@@ -294,7 +309,9 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print("Passes in which a cell raised: " + ", ".join(errors))
     print(f"Report: {args.out / 'claims.md'}")
-    return 1 if failed or errors else 0
+    if main_status:
+        print(f"The command run alongside, {' '.join(alongside)}, exited with {main_status}.")
+    return 1 if failed or errors or main_status else 0
 
 
 if __name__ == "__main__":

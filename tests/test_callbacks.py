@@ -99,3 +99,33 @@ def test_a_metric_fit_did_not_record_is_named(toy):
 def test_history_final_defaults_to_last_epoch():
     h = History([{"epoch": 1, "val_loss": 2.0}, {"epoch": 2, "val_loss": 3.0}])
     assert h.final["epoch"] == 2 and h.best_epoch == 1
+
+
+def test_replay_equals_a_real_early_stopped_run():
+    """One run trained to the end, replayed, gives what early stopping would have kept."""
+    from regutils import EarlyStopping, fit, load_digits, mlp, set_seed
+
+    data = load_digits()
+
+    def run(callbacks):
+        set_seed(4)
+        return fit(mlp(hidden=(32,)), data.train, data.val, epochs=40, lr=3e-3,
+                   batch_size=32, callbacks=callbacks, track={"test": data.test})  # fmt: skip
+
+    full = run([])
+    for patience in (1, 3):
+        stopper = EarlyStopping(patience=patience)
+        real = run([stopper])
+        replayed = EarlyStopping(patience=patience).replay(full)
+        assert len(replayed) == len(real) and replayed.restored_epoch == real.restored_epoch
+        assert replayed.final["test_acc"] == real.final["test_acc"]  # the kept weights' score
+        assert replayed.records == real.records
+
+
+def test_replay_checks_its_input():
+    from regutils import EarlyStopping, History
+
+    with pytest.raises(TypeError, match="History"):
+        EarlyStopping().replay([{"epoch": 1, "val_loss": 1.0}])
+    with pytest.raises(ValueError, match="val_acc"):
+        EarlyStopping("val_acc", "max").replay(History([{"epoch": 1, "val_loss": 1.0}]))

@@ -1,6 +1,7 @@
 """make claims (scripts/claims.py): chapters rerun with other seeds, every claim's band reported."""
 
 import json
+import sys
 
 import nbformat
 import pytest
@@ -78,3 +79,15 @@ def test_end_to_end_on_a_tiny_chapter(tmp_path):
     assert saved["a draw in [0, 1)"]["held"] == [True, True]
     assert len(saved["a draw in [0, 1)"]["values"][0]) == 3
     assert "(!) the shift is small" in (out / "claims.md").read_text()
+
+
+def test_the_command_alongside_runs_and_its_status_counts(tmp_path):
+    """make test runs the suite alongside the pass: a failing suite fails the whole."""
+    notebook = ROOT / "_build" / "test-claims" / "tiny.ipynb"  # written by the test above
+    if not notebook.exists():
+        pytest.skip("needs the tiny chapter of test_end_to_end_on_a_tiny_chapter")
+    marker = tmp_path / "ran"
+    code = run.main([str(notebook), "--shifts", "0", "--compat", "none", "--out",
+                     str(tmp_path / "r"), "--alongside", sys.executable, "-c",
+                     f"open({str(marker)!r}, 'w'); raise SystemExit(3)"])  # fmt: skip
+    assert marker.exists() and code == 1

@@ -2,7 +2,9 @@ import pytest
 import torch
 
 from regutils import (
+    corrupt_labels,
     load_digits,
+    load_digits_canvas,
     load_torchvision,
     make_polynomial_data,
     make_sparse_regression,
@@ -98,3 +100,76 @@ def test_resize_train_keeps_validation_and_nests_training_sets():
 def test_resize_train_bad_arguments(n_train, error, match):
     with pytest.raises(error, match=match):
         resize_train(load_digits(), n_train)
+
+
+# --- position varies: the digits in a larger canvas ----------------------------------------------
+
+
+def test_canvas_holds_each_digit_unchanged_at_one_offset():
+    plain = load_digits(flatten=False)
+    placed = load_digits_canvas(canvas=12)
+    for (X8, y8), (X, y) in zip(plain, placed):
+        assert torch.equal(y, y8) and X.shape == (len(X8), 1, 12, 12)
+        for i in [0, 7, len(X) - 1]:
+            rows, cols = X[i, 0].nonzero(as_tuple=True)
+            r = int(rows.min()) - int(X8[i, 0].nonzero(as_tuple=True)[0].min())
+            c = int(cols.min()) - int(X8[i, 0].nonzero(as_tuple=True)[1].min())
+            assert 0 <= r <= 4 and 0 <= c <= 4
+            assert torch.equal(X[i, 0, r : r + 8, c : c + 8], X8[i, 0])
+            assert X[i].sum() == X8[i].sum()  # nothing else on the canvas
+
+
+def test_canvas_positions_vary_and_are_data(monkeypatch):
+    X = load_digits_canvas(canvas=12).train[0]
+    centers = (X[:, 0].sum(dim=1) > 0).float().argmax(dim=1)  # first inked column per image
+    assert len(torch.unique(centers)) >= 4
+    monkeypatch.setenv("REGUTILS_SEED_SHIFT", "1000")  # the shift does not move the data
+    assert torch.equal(load_digits_canvas(canvas=12).train[0], X)
+    assert not torch.equal(load_digits_canvas(canvas=12, seed=1).train[0], X)
+    assert load_digits_canvas(canvas=10, flatten=True).val[0].shape == (500, 100)
+
+
+@pytest.mark.parametrize("bad, error", [({"canvas": 7}, ValueError), ({"flatten": 1}, TypeError)])
+def test_canvas_bad_arguments(bad, error):
+    with pytest.raises(error, match=next(iter(bad))):
+        load_digits_canvas(**bad)
+
+
+# --- label noise ---------------------------------------------------------------------------------
+
+
+def test_corrupt_labels_changes_exactly_the_fraction_asked_to_wrong_classes():
+    y = load_digits().train[1]
+    for rate in [0.0, 0.1, 0.33, 1.0]:
+        noisy, wrong = corrupt_labels(y, rate, seed=3)
+        assert int(wrong.sum()) == round(rate * len(y))
+        assert (noisy[wrong] != y[wrong]).all() and torch.equal(noisy[~wrong], y[~wrong])
+        assert noisy.min() >= 0 and noisy.max() <= 9 and noisy.dtype == y.dtype
+
+
+def test_corrupt_labels_draws_every_other_class_and_follows_the_seed(monkeypatch):
+    y = torch.zeros(3000, dtype=torch.long)
+    noisy, _ = corrupt_labels(y, 1.0, seed=0, n_classes=10)
+    counts = torch.bincount(noisy, minlength=10)
+    assert counts[0] == 0 and counts[1:].min() > 250  # about 333 each
+    again, _ = corrupt_labels(y, 1.0, seed=0, n_classes=10)
+    assert torch.equal(again, noisy)
+    monkeypatch.setenv("REGUTILS_SEED_SHIFT", "5")  # label noise is a draw: the shift moves it
+    shifted_draw = corrupt_labels(y, 1.0, seed=0, n_classes=10)[0]
+    monkeypatch.delenv("REGUTILS_SEED_SHIFT")
+    assert torch.equal(shifted_draw, corrupt_labels(y, 1.0, seed=5, n_classes=10)[0])
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        ((torch.tensor([0.5, 1.0]), 0.1), TypeError, "integer labels"),
+        ((torch.tensor([0, 1]), 1.5), ValueError, "rate"),
+        ((torch.tensor([0, 1]), 0.5, {"n_classes": 1}), ValueError, "n_classes"),
+        ((torch.tensor([0, 5]), 0.5, {"n_classes": 3}), ValueError, "n_classes"),
+    ],
+)
+def test_corrupt_labels_bad_arguments(args, error, match):
+    kwargs = args[2] if len(args) == 3 else {}
+    with pytest.raises(error, match=match):
+        corrupt_labels(args[0], args[1], seed=0, **kwargs)

@@ -56,3 +56,22 @@ def test_weight_histograms_count_exact_zeros():
     with pytest.raises(TypeError, match="weights must be a non-empty mapping"):
         plot_weight_histograms({})
     plt.close("all")
+
+
+def test_plot_gains_draws_each_regime_with_its_interval():
+    import matplotlib.pyplot as plt
+
+    from regutils import Interval, plot_gains
+
+    gains = {
+        "easy": {"L2": Interval(0.5, -0.5, 1.5, 5), "CNN": Interval(1.0, 0.0, 2.0, 5)},
+        "hard": {"L2": Interval(6.0, 4.0, 8.0, 5)},  # no CNN here: skipped
+    }
+    ax = plot_gains(gains)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["L2", "CNN"]
+    assert [c.get_label() for c in ax.containers] == ["easy", "hard"]
+    bars = ax.containers[1].lines[2][0].get_segments()  # the interval of L2, hard
+    assert [tuple(p[1] for p in seg) for seg in bars] == [(4.0, 8.0)]
+    plt.close(ax.figure)
+    with pytest.raises(TypeError, match="regime -> technique"):
+        plot_gains({})
