@@ -20,7 +20,9 @@ from regutils.constraints import MaxNorm, max_norm_, unit_norms
 from regutils.data import (
     TRUE_CUBIC,
     Split,
+    corrupt_labels,
     load_digits,
+    load_digits_canvas,
     load_torchvision,
     make_polynomial_data,
     make_sparse_regression,
@@ -30,7 +32,14 @@ from regutils.exercises import check, show_solution
 from regutils.experiments import compare, run_seeds, summarize
 from regutils.history import History
 from regutils.models import LocallyConnected2d, mlp, small_cnn
-from regutils.noise import GaussianNoise, WeightNoise, add_weight_noise, gaussian_noise
+from regutils.noise import (
+    GaussianDropout,
+    GaussianNoise,
+    WeightNoise,
+    add_weight_noise,
+    gaussian_dropout,
+    gaussian_noise,
+)
 from regutils.penalties import (
     ProximalL1,
     l1_penalty,
@@ -43,6 +52,7 @@ from regutils.penalties import (
 )
 from regutils.plots import (
     plot_digits,
+    plot_gains,
     plot_gap,
     plot_learning_curves,
     plot_reliability,
@@ -53,7 +63,13 @@ from regutils.recipe import Recipe
 from regutils.reference import REFERENCE_FIT, REFERENCE_HIDDEN, reference_model, reference_run
 from regutils.seed import numpy_generator, seed_shift, seeds, set_seed, torch_generator
 from regutils.settings import BEST, best
-from regutils.stats import Interval, holm, mean_interval, paired_interval
+from regutils.stats import (
+    Interval,
+    holm,
+    mean_interval,
+    paired_image_interval,
+    paired_interval,
+)
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
 from regutils.uncertainty import (
     Confidence,
@@ -75,6 +91,7 @@ __all__ = [
     "ClaimError",
     "Confidence",
     "EarlyStopping",
+    "GaussianDropout",
     "GaussianNoise",
     "History",
     "Interval",
@@ -94,11 +111,13 @@ __all__ = [
     "claim",
     "compare",
     "confidence",
+    "corrupt_labels",
     "cpu_threads",
     "evaluate",
     "expected_calibration_error",
     "fit",
     "fused_optimizer",
+    "gaussian_dropout",
     "gaussian_noise",
     "half_turn",
     "hflip",
@@ -106,6 +125,7 @@ __all__ = [
     "l1_penalty",
     "l2_penalty",
     "load_digits",
+    "load_digits_canvas",
     "load_torchvision",
     "make_polynomial_data",
     "make_sparse_regression",
@@ -115,9 +135,11 @@ __all__ = [
     "mixup",
     "mlp",
     "numpy_generator",
+    "paired_image_interval",
     "paired_interval",
     "penalized_parameters",
     "plot_digits",
+    "plot_gains",
     "plot_gap",
     "plot_learning_curves",
     "plot_reliability",

@@ -95,13 +95,18 @@ class MaxNorm(Callback):
     ``(in, out / groups, ...)``, are rejected: project their weights yourself with
     ``max_norm_(layer.weight.data.transpose(0, 1), c)``.
 
+    With ``module=None`` the constraint binds, at the start of every fit, to the
+    whole model that fit trains: one instance then serves many runs, and a
+    :class:`regutils.Recipe` given ``callbacks=[MaxNorm(None, c)]`` trains its
+    seeds stacked, projecting every seed's weights after each step.
+
     Args:
-        module (nn.Module): the part of the model to constrain, e.g. the whole
-            model or ``model[0]``.
+        module (nn.Module or None): the part of the model to constrain, e.g. the
+            whole model or ``model[0]``; ``None``: the model being trained.
         max_norm (float): the radius :math:`c > 0`.
 
     Raises:
-        TypeError: if ``module`` is not an ``nn.Module``.
+        TypeError: if ``module`` is neither an ``nn.Module`` nor ``None``.
         ValueError: if ``max_norm <= 0``, ``module`` has no weight with 2 or
             more dimensions, or ``module`` holds an ``nn.ConvTranspose*d``.
 
@@ -118,10 +123,10 @@ class MaxNorm(Callback):
         True
     """
 
-    def __init__(self, module: nn.Module, max_norm: float) -> None:
-        self.module = check_module("module", module)
+    def __init__(self, module: nn.Module | None, max_norm: float) -> None:
+        self.module = None if module is None else check_module("module", module)
         self.max_norm = check_float("max_norm", max_norm, minimum=0.0, strict_min=True)
-        self.weights = _unit_weights(module)
+        self.weights = [] if module is None else _unit_weights(module)
 
     def __repr__(self) -> str:
         return f"MaxNorm(max_norm={self.max_norm:g})"
@@ -132,6 +137,8 @@ class MaxNorm(Callback):
             max_norm_(w.data, self.max_norm)
 
     def on_fit_start(self, state: TrainState) -> None:
+        if self.module is None:  # bind to the model this fit trains
+            self.weights = _unit_weights(state.model)
         self.project()
 
     def on_batch_end(self, state: TrainState) -> None:

@@ -5,6 +5,8 @@ Two places to put the noise, one rule: it is drawn afresh at every forward pass 
 
 * :func:`gaussian_noise` / :class:`GaussianNoise` -- on activations, e.g. the input
   (Bishop 1995: for small :math:`\sigma`, equivalent to a Tikhonov penalty).
+* :func:`gaussian_dropout` / :class:`GaussianDropout` -- multiplicative noise of mean 1
+  on activations, with the variance of dropout (Srivastava et al. 2014, section 10).
 * :class:`WeightNoise` / :func:`add_weight_noise` -- on the weights (An 1996): the
   forward pass and the gradient use :math:`W + \sigma\xi`, and the optimizer
   updates the clean :math:`W`.
@@ -79,6 +81,80 @@ class GaussianNoise(nn.Module):
         return f"sigma={self.sigma:g}"
 
 
+def gaussian_dropout(x: torch.Tensor, p: float, training: bool = True) -> torch.Tensor:
+    r"""Multiply ``x`` by Gaussian noise of mean 1 and the variance of dropout with drop rate ``p``.
+
+    .. math::
+
+        \tilde{x} = x \odot m, \qquad m_j \sim \mathcal{N}\Big(1, \frac{p}{1-p}\Big)
+        \text{ independently.}
+
+    Inverted dropout (``nn.Dropout(p)``) multiplies by :math:`m_j \in \{0, 1/(1-p)\}`,
+    which has the same mean, 1, and the same variance, :math:`p/(1-p)`; Gaussian
+    dropout keeps those two moments and replaces the Bernoulli draw by a Gaussian one
+    (Srivastava et al. 2014, section 10). At evaluation (``training=False``) it
+    returns ``x`` unchanged, like ``nn.Dropout``.
+
+    Args:
+        x (Tensor): any shape.
+        p (float): the drop rate of the Bernoulli dropout whose variance it matches,
+            in [0, 1); ``p = 0`` is the identity.
+        training (bool): multiply by noise only if true. Default: ``True``.
+
+    Returns:
+        Tensor: same shape as ``x``.
+
+    Raises:
+        TypeError, ValueError: if ``p`` is not a number in [0, 1).
+
+    Example::
+
+        >>> x = torch.ones(3)
+        >>> torch.equal(gaussian_dropout(x, 0.5, training=False), x)
+        True
+        >>> gaussian_dropout(x, 0.0) is x
+        True
+    """
+    p = check_float("p", p, minimum=0.0, maximum=1.0, strict_max=True)
+    if not training or p == 0.0:
+        return x
+    return x * (1 + (p / (1 - p)) ** 0.5 * torch.randn_like(x))
+
+
+class GaussianDropout(nn.Module):
+    r"""Module form of :func:`gaussian_dropout`: active in ``model.train()`` only.
+
+    A drop-in for ``nn.Dropout(p)`` with the same mean and variance of the noise
+    (mean 1, variance :math:`p/(1-p)`), drawn from a Gaussian instead of a
+    Bernoulli distribution (Srivastava et al. 2014, section 10). A
+    :class:`regutils.Recipe` can stack it like ``nn.Dropout``.
+
+    Args:
+        p (float): the matched drop rate, in [0, 1).
+
+    Shape:
+        Input and output: any shape, the same.
+
+    Example::
+
+        >>> layer = GaussianDropout(0.5)
+        >>> layer
+        GaussianDropout(p=0.5)
+        >>> layer.eval()(torch.ones(2)).tolist()
+        [1.0, 1.0]
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = check_float("p", p, minimum=0.0, maximum=1.0, strict_max=True)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return gaussian_dropout(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p:g}"
+
+
 class WeightNoise(nn.Module):
     r"""A parametrization that perturbs a weight in training mode: :math:`W + \sigma\xi`.
 
@@ -88,7 +164,10 @@ class WeightNoise(nn.Module):
     ``eval()`` mode. Because :math:`\partial (W + \sigma\xi)/\partial W = I`,
     the gradient computed at the noisy weights is applied to the clean ones: the
     scheme of An (1996). (Graves (2011) learns a separate :math:`\sigma` per
-    weight; here it is fixed.)
+    weight; here it is fixed.) One draw per forward pass: the examples of a
+    mini-batch share the same noisy weights. An drew new noise for every example;
+    the expected loss is the same, the gradient of one step noisier.
+    :class:`regutils.Recipe` stacks it (each seed draws from its own stream).
 
     Args:
         sigma (float): standard deviation of the noise, >= 0, in the units of the

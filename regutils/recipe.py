@@ -24,13 +24,19 @@ in another order; measured: about 1e-8 after a few epochs), and the global rando
 ends where the last seed's run leaves it.
 
 What can be stacked: an ``nn.Sequential`` of ``Flatten``, ``Linear``, ``ReLU``, ``Tanh``,
-``GELU``, ``Dropout`` and :class:`regutils.GaussianNoise` (what :func:`regutils.mlp` builds
-without batch norm), a named optimizer, any ``loss``, an ``augment`` whose batches keep one
-shape across the seeds, and any ``penalty``: it is called on each seed's own model, whose
-parameters are then views of that seed's slice of the stacked weights (same names, same
-shapes), drawing from the seed's torch stream. Anything else (callbacks such as
-``EarlyStopping``, batch norm, convolutions, an optimizer instance, a GPU, a progress bar,
-one seed) trains one seed after another, with the same results; ``recipe.last_mode`` says
+``GELU``, ``Dropout``, ``GaussianDropout``, ``GaussianNoise`` (what :func:`regutils.mlp` builds
+without batch norm), with or without :class:`regutils.WeightNoise` on the linear layers'
+weights (:func:`regutils.add_weight_noise`: each seed draws its weights' noise from its
+own stream, as its own run does), a named optimizer, any ``loss``, an ``augment`` whose
+batches keep one shape across the seeds, and any ``penalty``: it is called on each seed's
+own model, whose parameters are then views of that seed's slice of the stacked weights
+(same names, same shapes), drawing from the seed's torch stream (weight noise and a
+penalty together train one seed after another: the penalty would read the noisy
+weights); and a max-norm constraint on every weight, ``callbacks=[MaxNorm(None, c)]``
+(:class:`regutils.MaxNorm` bound to no module), projected on every seed's weights after
+each step. Anything else (other callbacks, such
+as ``EarlyStopping``, batch norm, convolutions, an optimizer instance, a GPU, a progress
+bar, one seed) trains one seed after another, with the same results; ``recipe.last_mode`` says
 which way the last call went and why. A seed that diverges makes the run start over one
 seed after another, so that :func:`regutils.fit`'s ``FloatingPointError`` is raised as
 before.
@@ -56,11 +62,13 @@ import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
+from torch.nn.utils import parametrize
 
 from regutils._checks import check_choice, check_float, check_int, check_module, check_seeds
+from regutils.constraints import MaxNorm
 from regutils.data import Split, load_digits
 from regutils.history import History
-from regutils.noise import GaussianNoise
+from regutils.noise import GaussianDropout, GaussianNoise, WeightNoise
 from regutils.reference import REFERENCE_FIT, reference_model
 from regutils.seed import set_seed
 from regutils.train import (
@@ -70,6 +78,7 @@ from regutils.train import (
     _make_optimizer,
     _resolve_loss,
     as_pair,
+    check_track,
     cpu_threads,
     fit,
     resolve_device,
@@ -88,7 +97,7 @@ FIT_KEYWORDS = tuple(
 STACKED_THREADS = 1
 
 _ELEMENTWISE = (nn.ReLU, nn.Tanh, nn.GELU)
-_RANDOM = (nn.Dropout, GaussianNoise)
+_RANDOM = (nn.Dropout, GaussianNoise, GaussianDropout)
 
 
 class _Unstackable(Exception):
@@ -129,17 +138,58 @@ class _Streams:
         np.random.set_state(self.others[-1][1])
 
 
+def _clean_weight(layer: nn.Linear) -> torch.Tensor:
+    """A linear layer's weight parameter: the clean one under :class:`WeightNoise`."""
+    if parametrize.is_parametrized(layer, "weight"):
+        return layer.parametrizations.weight.original
+    return layer.weight
+
+
+def _weight_noise_sigma(layer: nn.Linear) -> float:
+    """The σ of the :class:`WeightNoise` on a linear layer's weight, 0 without one."""
+    if parametrize.is_parametrized(layer, "weight"):
+        return layer.parametrizations.weight[0].sigma
+    return 0.0
+
+
+def _kind(layer: nn.Module) -> type:
+    """The layer's class; for a parametrized layer, the class parametrize derived it from
+    (it makes a new subclass for every layer it registers on)."""
+    if parametrize.is_parametrized(layer):
+        return type(layer).__bases__[0]
+    return type(layer)
+
+
+def _parametrized_reason(i: int, layer: nn.Module) -> str | None:
+    """Why a parametrized layer cannot be stacked; ``None`` for one :class:`WeightNoise` on
+    a linear layer's weight, which :class:`_StackedLinear` draws itself."""
+    found = getattr(layer, "parametrizations", {})
+    if (
+        type(layer).__bases__ != (nn.Linear,)
+        or set(found.keys()) != {"weight"}
+        or len(found["weight"]) != 1
+        or type(found["weight"][0]) is not WeightNoise
+    ):
+        name = type(layer).__name__
+        return f"layer {i} is a {name} with a parametrization other than WeightNoise"
+    return None
+
+
 class _StackedLinear(nn.Module):
     """``S`` linear layers as one: ``x (S, B, in) -> x @ W_s^T + b_s``, a batched product.
 
     ``weight`` holds the transposed weights, ``(S, in, out)`` (the layout the batched
     product reads fastest, measured), and the bias is kept flat, ``(S * out,)``, so that
-    it stays 1-D, like a bias.
+    it stays 1-D, like a bias. With weight noise (σ > 0), every forward pass in training
+    mode adds σ times a fresh ``(out, in)`` normal draw to each seed's weight, from that
+    seed's stream: the draw its own :class:`WeightNoise` would make.
     """
 
-    def __init__(self, layers: list[nn.Linear]) -> None:
+    def __init__(self, layers: list[nn.Linear], streams: _Streams) -> None:
         super().__init__()
-        self.weight = nn.Parameter(self.stack([m.weight for m in layers], "weight"))
+        self.weight = nn.Parameter(self.stack([_clean_weight(m) for m in layers], "weight"))
+        self.sigma = _weight_noise_sigma(layers[0])
+        self.streams = streams
         self.out_features = layers[0].out_features
         if layers[0].bias is None:
             self.register_parameter("bias", None)
@@ -154,14 +204,22 @@ class _StackedLinear(nn.Module):
         return torch.cat([t.detach() for t in tensors]).clone()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight = self.weight
+        if self.sigma and self.training:
+            S, d_in, d_out = weight.shape
+            noise = []
+            for s in range(S):
+                with self.streams.use(s):  # WeightNoise's randn_like of the (out, in) weight
+                    noise.append(torch.randn(d_out, d_in, dtype=weight.dtype))
+            weight = weight + self.sigma * torch.stack(noise).transpose(1, 2)
         if self.bias is None:
-            return torch.bmm(x, self.weight)
-        return torch.baddbmm(self.bias.view(len(self.weight), 1, self.out_features), x, self.weight)
+            return torch.bmm(x, weight)
+        return torch.baddbmm(self.bias.view(len(weight), 1, self.out_features), x, weight)
 
     @torch.no_grad()
     def unstack(self, layers: list[nn.Linear]) -> None:
         for s, m in enumerate(layers):
-            m.weight.copy_(self.weight[s].T)
+            _clean_weight(m).copy_(self.weight[s].T)
             if m.bias is not None:
                 m.bias.copy_(self.bias.view(len(layers), -1)[s])
 
@@ -214,6 +272,11 @@ def _model_reason(models: list[nn.Module]) -> str | None:
         return f"the model is a {type(first).__name__}, not an nn.Sequential"
     for i, layer in enumerate(first):
         kind = type(layer)
+        if parametrize.is_parametrized(layer):
+            reason = _parametrized_reason(i, layer)
+            if reason is not None:
+                return reason
+            kind = nn.Linear
         if kind not in (nn.Linear, nn.Flatten, *_ELEMENTWISE, *_RANDOM):
             return f"layer {i} is a {kind.__name__}"
         if kind is nn.Flatten and (layer.start_dim, layer.end_dim) != (1, -1):
@@ -224,7 +287,7 @@ def _model_reason(models: list[nn.Module]) -> str | None:
         if type(m) is not nn.Sequential or len(m) != len(first):
             return "make_model() built different architectures for different seeds"
         for a, b in zip(first, m):
-            if type(a) is not type(b) or repr(a) != repr(b):
+            if _kind(a) is not _kind(b) or repr(a) != repr(b):
                 return "make_model() built different layers for different seeds"
             if b._forward_hooks or b._forward_pre_hooks or b._backward_hooks:
                 return "a layer has hooks"
@@ -240,6 +303,24 @@ def _model_reason(models: list[nn.Module]) -> str | None:
     return None
 
 
+def _stackable_constraint(callback: object) -> bool:
+    """Whether ``callback`` is a max-norm constraint the stacked loop can apply itself:
+    a :class:`regutils.MaxNorm` on the whole model (``module=None``)."""
+    return isinstance(callback, MaxNorm) and callback.module is None
+
+
+@torch.no_grad()
+def _project_stacked(stacked: nn.Sequential, radii: list[float]) -> None:
+    """:func:`regutils.max_norm_` on every seed's every weight: unit ``j`` of seed ``s``
+    is column ``j`` of ``weight[s]``, ``(in, out)``, so the norms run over dimension 1."""
+    for layer in stacked:
+        if isinstance(layer, _StackedLinear):
+            for c in radii:
+                norms = layer.weight.norm(dim=1, keepdim=True)  # (S, 1, out)
+                tiny = torch.finfo(layer.weight.dtype).tiny
+                layer.weight.mul_((c / norms.clamp_min(tiny)).clamp(max=1.0))
+
+
 def _fit_reason(kw: dict) -> str | None:
     """Why these fit keywords need one run per seed, or ``None`` when stacking can do them.
 
@@ -249,7 +330,8 @@ def _fit_reason(kw: dict) -> str | None:
     try:
         if kw.get("progress", False):
             return "progress bars follow one run"
-        if list(kw.get("callbacks", ())):
+        check_track(kw.get("track"))
+        if any(not _stackable_constraint(cb) for cb in kw.get("callbacks", ())):
             return "callbacks (e.g. EarlyStopping) act on one model"
         optimizer = kw.get("optimizer", "adam")
         if not isinstance(optimizer, str):
@@ -261,6 +343,8 @@ def _fit_reason(kw: dict) -> str | None:
         if kw.get("batch_size") is not None:
             check_int("batch_size", kw["batch_size"], minimum=1)
         check_float("weight_decay", kw.get("weight_decay", 0.0), minimum=0.0)
+        if not isinstance(kw.get("decay_bias", True), bool):
+            return "invalid decay_bias"
         momentum = check_float("momentum", kw.get("momentum", 0.0), minimum=0.0, maximum=1.0)
         if momentum >= 1.0 or (momentum and optimizer != "sgd"):
             return "invalid momentum"
@@ -335,8 +419,9 @@ class Recipe:
     after another.
 
     Raises:
-        TypeError: if ``make_model`` is not callable, ``data`` is not a Split, or a
-            keyword is not one of :func:`regutils.fit`.
+        TypeError: if ``make_model`` is not callable, ``data`` is not a Split, a
+            keyword is not one of :func:`regutils.fit`, or a :class:`regutils.MaxNorm`
+            in ``callbacks`` is bound to a module (use ``MaxNorm(None, c)``).
 
     Example::
 
@@ -364,6 +449,14 @@ class Recipe:
         if unknown:
             raise TypeError(
                 f"Recipe got unknown fit keywords {unknown}; allowed: {', '.join(FIT_KEYWORDS)}"
+            )
+        callbacks = fit_overrides.get("callbacks", ())
+        if isinstance(callbacks, (list, tuple)) and any(
+            isinstance(cb, MaxNorm) and cb.module is not None for cb in callbacks
+        ):
+            raise TypeError(
+                "a Recipe builds a new model for every seed, but got a MaxNorm bound to one "
+                "module: give MaxNorm(None, c), which binds to each model that fit trains"
             )
         self.make_model = reference_model if make_model is None else make_model
         self.data = data
@@ -438,6 +531,9 @@ class Recipe:
             models.append(self._build(seed))
             streams.capture()  # what fit would start from, after building the model
         reason = _model_reason(models)
+        if reason is None and kw.get("penalty") is not None:
+            if any(parametrize.is_parametrized(layer) for layer in models[0]):
+                reason = "a penalty would read the noisy weights of weight noise"
         if reason is not None:
             raise _Unstackable(reason)
         X, y = as_pair("train", data.train)
@@ -446,7 +542,7 @@ class Recipe:
         layers: list[nn.Module] = []
         for i, layer in enumerate(models[0]):
             if isinstance(layer, nn.Linear):
-                layers.append(_StackedLinear([m[i] for m in models]))
+                layers.append(_StackedLinear([m[i] for m in models], streams))
             elif isinstance(layer, nn.Flatten):
                 layers.append(_StackedFlatten())
             elif isinstance(layer, _RANDOM):
@@ -475,8 +571,12 @@ class Recipe:
             kw.get("lr"),
             kw.get("weight_decay", 0.0),
             kw.get("momentum", 0.0),
+            kw.get("decay_bias", True),  # stacked biases stay 1-D, weights 3-D: same groups
         )
         fast_loss = loss_fn is F.cross_entropy and not torch.is_floating_point(y)
+        tracked = check_track(kw.get("track"))  # more sets measured after every epoch
+        radii = [cb.max_norm for cb in kw.get("callbacks", ())]  # MaxNorm(None, c) only
+        _project_stacked(stacked, radii)  # as MaxNorm.on_fit_start
         histories = [History() for _ in range(S)]
         for epoch in range(1, kw["epochs"] + 1):
             stacked.train()
@@ -512,10 +612,11 @@ class Recipe:
                 opt.zero_grad(set_to_none=True)
                 objective.backward()
                 opt.step()
+                _project_stacked(stacked, radii)  # as MaxNorm.on_batch_end
             records = [{"epoch": epoch} for _ in range(S)]
             stacked.eval()
             with torch.no_grad():
-                for split, pair in (("train", (X, y)), ("val", val)):
+                for split, pair in (("train", (X, y)), ("val", val), *tracked.items()):
                     if pair is None:
                         continue
                     Xs, ys = pair

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import torch
 from torch import nn
@@ -197,19 +197,41 @@ def fused_optimizer(
         return cls(params, **options)
 
 
+def check_track(track: object) -> dict[str, Pair]:
+    """``fit``'s ``track`` as a dict of checked ``(X, y)`` pairs (empty for ``None``)."""
+    if track is None:
+        return {}
+    if not isinstance(track, Mapping):
+        raise TypeError(
+            f"track must be a mapping of name -> (X, y), e.g. {{'test': data.test}}, "
+            f"but got {type(track).__name__}"
+        )
+    pairs = {}
+    for name, data in track.items():
+        if not isinstance(name, str) or not name.isidentifier() or name in ("train", "val"):
+            raise ValueError(
+                "track's names must be identifiers other than 'train' and 'val' (they prefix "
+                f"the recorded metrics), but got {name!r}"
+            )
+        pairs[name] = as_pair(f"track[{name!r}]", data)
+    return pairs
+
+
 def _make_optimizer(
     optimizer: str | torch.optim.Optimizer,
     model: nn.Module,
     lr: float | None,
     weight_decay: float,
     momentum: float,
+    decay_bias: bool = True,
 ) -> torch.optim.Optimizer:
     if isinstance(optimizer, torch.optim.Optimizer):
-        if lr is not None or weight_decay or momentum:
+        if lr is not None or weight_decay or momentum or not decay_bias:
             raise ValueError(
-                "lr, weight_decay and momentum configure a named optimizer; with an "
-                "optimizer instance, set them on the instance instead (got "
-                f"lr={lr}, weight_decay={weight_decay}, momentum={momentum})"
+                "lr, weight_decay, momentum and decay_bias configure a named optimizer; with "
+                "an optimizer instance, set them on the instance instead (got "
+                f"lr={lr}, weight_decay={weight_decay}, momentum={momentum}, "
+                f"decay_bias={decay_bias})"
             )
         return optimizer
     if not isinstance(optimizer, str):
@@ -219,7 +241,12 @@ def _make_optimizer(
         )
     check_choice("optimizer", optimizer, OPTIMIZERS)
     lr = 1e-3 if lr is None else check_float("lr", lr, minimum=0.0, strict_min=True)
-    params = list(model.parameters())
+    params: list = list(model.parameters())
+    if weight_decay and not decay_bias:  # decay the matrices only, as l2_penalty penalizes
+        params = [
+            {"params": [p for p in params if p.ndim >= 2]},
+            {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+        ]
     if optimizer == "sgd":
         return fused_optimizer(
             torch.optim.SGD, params, lr=lr, momentum=momentum, weight_decay=weight_decay
@@ -270,6 +297,7 @@ def fit(
     batch_size: int | None = None,
     optimizer: str | torch.optim.Optimizer = "adam",
     weight_decay: float = 0.0,
+    decay_bias: bool = True,
     momentum: float = 0.0,
     penalty: Callable[[nn.Module], torch.Tensor] | None = None,
     augment: Augment | None = None,
@@ -279,6 +307,7 @@ def fit(
     device: str | torch.device = "cpu",
     threads: int | None = 1,
     progress: bool = False,
+    track: Mapping[str, Pair | TensorDataset] | None = None,
 ) -> History:
     r"""Train ``model`` on ``train`` and record train/validation metrics every epoch.
 
@@ -306,6 +335,11 @@ def fit(
             optimizer already built on ``model.parameters()``. Default: ``"adam"``.
         weight_decay (float): the optimizer's own weight decay (coupled for SGD and
             Adam, decoupled for AdamW). Default: 0.0.
+        decay_bias (bool): let ``weight_decay`` act on the 1-D parameters too (biases,
+            normalization scales and shifts), as PyTorch's optimizers do. ``False`` decays
+            only the parameters with two or more dimensions, the weights that
+            :func:`regutils.l2_penalty` penalizes by default (two parameter groups).
+            Default: ``True``.
         momentum (float): SGD momentum. Default: 0.0.
         penalty (callable, optional): ``penalty(model) -> scalar tensor`` added to
             the loss, e.g. ``lambda m: l2_penalty(m, lam=1e-3)``. Default: ``None``.
@@ -330,6 +364,11 @@ def fit(
             is busy (``make bench``).
         progress (bool): show a progress bar (for interactive use; the book's
             chapters leave it off). Default: ``False``.
+        track (mapping, optional): more data sets to measure after every epoch, as the
+            validation set is, e.g. ``{"test": data.test}``: recorded as ``test_loss`` and
+            ``test_acc``. They never influence training; callbacks may read them. With a
+            tracked held-out set, :meth:`regutils.EarlyStopping.replay` tells what early
+            stopping would have kept from a run trained to the end. Default: none.
 
     Returns:
         History: one record per epoch run.
@@ -358,6 +397,8 @@ def fit(
     if batch_size is not None:
         batch_size = check_int("batch_size", batch_size, minimum=1)
     weight_decay = check_float("weight_decay", weight_decay, minimum=0.0)
+    if not isinstance(decay_bias, bool):
+        raise TypeError(f"decay_bias must be a bool, but got {type(decay_bias).__name__}")
     momentum = check_float("momentum", momentum, minimum=0.0, maximum=1.0, strict_max=True)
     if penalty is not None and not callable(penalty):
         raise TypeError(f"penalty must be a callable penalty(model), but got {penalty!r}")
@@ -371,12 +412,14 @@ def fit(
     if threads is not None:
         threads = check_int("threads", threads, minimum=1)
     loss_fn, _ = _resolve_loss(loss, y)
+    tracked = check_track(track)
     with cpu_threads(threads):  # restored when fit returns or raises
         model.to(device)
         X, y = X.to(device), y.to(device)
         if val_pair is not None:
             val_pair = (val_pair[0].to(device), val_pair[1].to(device))
-        opt = _make_optimizer(optimizer, model, lr, weight_decay, momentum)
+        tracked = {k: (Xk.to(device), yk.to(device)) for k, (Xk, yk) in tracked.items()}
+        opt = _make_optimizer(optimizer, model, lr, weight_decay, momentum, decay_bias)
         n = len(X)
         step = n if batch_size is None else batch_size
 
@@ -405,7 +448,7 @@ def fit(
                     cb.on_batch_end(state)
 
             record = {"epoch": epoch}
-            for split, data in (("train", (X, y)), ("val", val_pair)):
+            for split, data in (("train", (X, y)), ("val", val_pair), *tracked.items()):
                 if data is not None:
                     for name, value in evaluate(model, data, loss=loss_fn, device=device).items():
                         record[f"{split}_{name}"] = value

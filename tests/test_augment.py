@@ -99,6 +99,24 @@ def test_random_affine_stays_in_its_range():
     assert rows.min() == 2 and rows.max() == 6 and cols.min() == 2 and cols.max() == 6
 
 
+@pytest.mark.parametrize("mode", ["bilinear", "nearest"])
+@pytest.mark.parametrize("shape", [(32, 64), (7, 1, 8, 8), (5, 3, 9, 9), (4, 2, 6, 10)])
+def test_random_shifts_are_affine_bit_for_bit_from_the_same_draws(mode, shape):
+    # Shifts alone take a shorter path (no rotation or scaling to compute); it must give
+    # affine's output from the same four draws per image, and leave the stream as affine's.
+    x = torch.rand(shape, generator=torch.Generator().manual_seed(2))
+    for seed in range(20):
+        set_seed(seed)
+        fast = random_affine(x, max_shift=1.3, mode=mode)
+        after_fast = torch.rand(3)
+        set_seed(seed)
+        n = len(x)
+        angle, tx, ty, scale = ((2 * torch.rand(n) - 1) * h for h in (0.0, 1.3, 1.3, 0.0))
+        general = affine(x, angle, torch.stack([tx, ty], dim=1), 1 + scale, mode=mode)
+        assert torch.equal(fast, general)
+        assert torch.equal(after_fast, torch.rand(3))
+
+
 def test_flips():
     x = torch.arange(16.0).reshape(1, 1, 4, 4)
     assert torch.equal(hflip(x)[0, 0, 0], torch.tensor([3.0, 2.0, 1.0, 0.0]))

@@ -112,3 +112,15 @@ def test_unit_norms_concatenates_every_layer():
     norms = unit_norms(model)
     assert norms.shape == (6,)
     assert torch.allclose(norms[:4], model[0].weight.norm(dim=1))
+
+
+def test_max_norm_bound_to_no_module_constrains_each_model_fit_trains():
+    constraint = MaxNorm(None, 0.3)
+    X, y = torch.randn(40, 5), torch.randint(0, 3, (40,))
+    for seed in (0, 1):  # one instance, two models
+        set_seed(seed)
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 3))
+        fit(model, (X, y), epochs=3, lr=0.5, batch_size=8, callbacks=[constraint])
+        assert unit_norms(model).max() <= 0.3 + 1e-6
+    with pytest.raises(TypeError, match="module"):
+        MaxNorm("model", 0.3)

@@ -1,9 +1,12 @@
-"""Oracles for the Batch normalization chapter's reference solutions: PyTorch's own layers."""
+"""Oracles for the Batch normalization chapter's reference solutions: PyTorch's own layers and
+regutils' intervals."""
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from regutils import paired_interval
 from regutils.exercises import batch_norm as ex
 
 
@@ -51,3 +54,21 @@ def test_fold_batch_norm_equals_linear_then_batchnorm_in_eval(eps):
     x = torch.randn(10, 6)
     torch.testing.assert_close(x @ W.T + b, pair(x), rtol=1e-5, atol=1e-5)
     assert W.shape == (4, 6) and b.shape == (4,)
+
+
+def test_which_is_better_counts_the_images_not_only_the_seeds():
+    # Every seed gets one image more right, but always the same image of six: the seeds
+    # agree, the images do not (paired_image_interval's docstring example).
+    a = np.array([[1, 1, 1, 0, 1, 1], [1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 0, 1]], dtype=float)
+    b = np.array([[1, 0, 1, 0, 1, 1], [1, 0, 0, 1, 1, 1], [1, 0, 1, 1, 0, 1]], dtype=float)
+    assert paired_interval(a.mean(axis=1), b.mean(axis=1)).low > 0
+    assert ex.which_is_better(a, b) == 0
+
+
+def test_which_is_better_orders_a_clear_difference_both_ways():
+    g = torch.Generator().manual_seed(0)
+    strong = (torch.rand(4, 400, generator=g) < 0.95).double()
+    weak = (torch.rand(4, 400, generator=g) < 0.75).double()
+    assert ex.which_is_better(strong, weak) == 1
+    assert ex.which_is_better(weak, strong) == -1
+    assert ex.which_is_better(strong, strong.clone()) == 0

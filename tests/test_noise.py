@@ -6,11 +6,13 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from regutils import (
+    GaussianDropout,
     GaussianNoise,
     WeightNoise,
     add_weight_noise,
     evaluate,
     fit,
+    gaussian_dropout,
     gaussian_noise,
     set_seed,
 )
@@ -150,3 +152,44 @@ def test_add_weight_noise_on_a_conv2d():
     model.train()
     assert not torch.allclose(model(x), clean(x), atol=1e-4)
     assert "0.parametrizations.weight.original" in model.state_dict()
+
+
+def test_gaussian_dropout_matches_the_mean_and_variance_of_dropout():
+    # nn.Dropout(p) multiplies by 0 or 1/(1-p): mean 1, variance p/(1-p); so does
+    # gaussian_dropout, with a Gaussian multiplier.
+    set_seed(3)
+    x = torch.full((400_000,), 2.0)
+    for p in (0.2, 0.5):
+        multiplier = gaussian_dropout(x, p) / x
+        assert abs(multiplier.mean().item() - 1.0) < 0.01
+        assert abs(multiplier.var().item() - p / (1 - p)) < 0.01
+        bernoulli = nn.Dropout(p)(x) / x
+        assert abs(bernoulli.var().item() - p / (1 - p)) < 0.01
+
+
+def test_gaussian_dropout_is_identity_at_evaluation_and_at_zero_p():
+    x = torch.randn(5, 4)
+    assert gaussian_dropout(x, 0.5, training=False) is x
+    assert gaussian_dropout(x, 0.0) is x
+    layer = GaussianDropout(0.5)
+    assert torch.equal(layer.eval()(x), x)
+    assert not torch.equal(layer.train()(x), x)
+    assert repr(layer) == "GaussianDropout(p=0.5)"
+
+
+def test_gaussian_dropout_draws_what_its_formula_says():
+    set_seed(4)
+    x = torch.randn(3, 7)
+    state = torch.get_rng_state()
+    out = GaussianDropout(0.25)(x)
+    torch.set_rng_state(state)
+    expected = x * (1 + (0.25 / 0.75) ** 0.5 * torch.randn_like(x))
+    torch.testing.assert_close(out, expected)
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.0, 1.5])
+def test_gaussian_dropout_rejects_a_rate_outside_0_1(p):
+    with pytest.raises(ValueError, match="p must be"):
+        GaussianDropout(p)
+    with pytest.raises(ValueError, match="p must be"):
+        gaussian_dropout(torch.ones(2), p)

@@ -13,11 +13,14 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from torch.nn.utils import parametrize
 
 from regutils import (
     EarlyStopping,
+    GaussianDropout,
     GaussianNoise,
     History,
+    MaxNorm,
     Recipe,
     Split,
     add_weight_noise,
@@ -31,6 +34,7 @@ from regutils import (
     set_seed,
     small_cnn,
     soft_tying_penalty,
+    unit_norms,
 )
 
 TOL = {"rtol": 1e-5, "atol": 1e-5}
@@ -96,9 +100,19 @@ REGRESSION = Split(
 
 
 STACKABLE = {
+    "weight noise (a parametrization) with dropout and input noise": dict(
+        make_model=lambda: add_weight_noise(small(dropout=0.2, input_noise=0.1)(), 0.05),
+        epochs=3,
+    ),
     "plain, batch 32": dict(make_model=small(), epochs=3),
     "dropout and input noise": dict(
         make_model=small(dropout=0.3, input_noise=0.2), epochs=3, batch_size=32
+    ),
+    "gaussian dropout": dict(
+        make_model=lambda: nn.Sequential(
+            nn.Linear(64, 16), nn.ReLU(), GaussianDropout(0.3), nn.Linear(16, 10)
+        ),
+        epochs=3,
     ),
     "full batch, l2 penalty": dict(
         make_model=small(dropout=0.5),
@@ -123,6 +137,13 @@ STACKABLE = {
         weight_decay=0.1,
         augment=noisy_augment,
     ),
+    "adamw decaying the matrices only (decay_bias=False)": dict(
+        make_model=small(),
+        epochs=3,
+        optimizer="adamw",
+        weight_decay=1.0,
+        decay_bias=False,
+    ),
     "soft labels from augment, penalty on one layer": dict(
         make_model=small(),
         epochs=2,
@@ -133,6 +154,14 @@ STACKABLE = {
         make_model=small(dropout=0.1),
         epochs=2,
         penalty=lambda m: squared_l2(m) + noisy_l2(m) + soft_tying_penalty(m, ANCHOR, lam=0.1),
+    ),
+    "max-norm on every weight (MaxNorm bound to no module), sgd": dict(
+        make_model=small(dropout=0.2),
+        epochs=3,
+        optimizer="sgd",
+        lr=0.5,
+        momentum=0.9,
+        callbacks=[MaxNorm(None, 0.4)],
     ),
     "regression (mse), 1 input": dict(
         make_model=lambda: mlp(3, (8,), 1, activation="tanh"),
@@ -201,6 +230,20 @@ def random_crop_of_batch(x, y):
     return x[:k], y[:k]
 
 
+class Doubled(nn.Module):
+    """A parametrization, not WeightNoise: the stacked loop would ignore it."""
+
+    def forward(self, weight):
+        return 2 * weight
+
+
+def doubled(model):
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            parametrize.register_parametrization(layer, "weight", Doubled())
+    return model
+
+
 FALLBACK = {
     "callbacks": (dict(make_model=small(), callbacks=[EarlyStopping(patience=1)]), "callbacks"),
     "batch norm": (dict(make_model=small(batch_norm=True)), "BatchNorm1d"),
@@ -212,9 +255,16 @@ FALLBACK = {
         dict(make_model=small(), augment=random_crop_of_batch),
         "different shapes",
     ),
-    "weight noise (a parametrization)": (
-        dict(make_model=lambda: add_weight_noise(mlp(hidden=(16,)), 0.1)),
-        "ParametrizedLinear",
+    "weight noise with a penalty": (
+        dict(
+            make_model=lambda: add_weight_noise(mlp(hidden=(16,)), 0.1),
+            penalty=lambda m: l2_penalty(m, lam=1e-2),
+        ),
+        "noisy weights",
+    ),
+    "a parametrization other than weight noise": (
+        dict(make_model=lambda: doubled(mlp(hidden=(16,)))),
+        "parametrization other than WeightNoise",
     ),
     "progress bar": (dict(make_model=small(), progress=True), "progress"),
     "one seed": (dict(make_model=small()), "one seed"),
@@ -233,6 +283,15 @@ def test_unsupported_recipes_fall_back_to_sequential_training(name):
         assert h1 == h2  # the same path: bit for bit
         for p1, p2 in zip(m1.parameters(), m2.parameters()):
             assert torch.equal(p1, p2)
+
+
+def test_stacked_max_norm_keeps_every_seed_in_the_ball():
+    recipe = Recipe(small(), epochs=2, lr=0.1, callbacks=[MaxNorm(None, 0.3)])
+    for model, _ in recipe.train([0, 1]):
+        assert recipe.last_mode == "stacked"
+        assert unit_norms(model).max() <= 0.3 + 1e-6
+    with pytest.raises(TypeError, match=r"MaxNorm\(None, c\)"):
+        Recipe(small(), callbacks=[MaxNorm(nn.Linear(2, 2), 0.3)])
 
 
 def test_plain_callables_run_one_seed_after_another():
@@ -290,3 +349,17 @@ def test_benchmark_scenario_times_every_setting(monkeypatch):
         assert all(r["median_s"] > 0 for r in results["rows"])
     markdown = report.render_markdown({"machine": report.machine(1), "seeds": results})
     assert "## Seeds stacked" in markdown and "| reference MLP | stacked |" in markdown
+
+
+def test_tracked_sets_are_measured_the_same_stacked():
+    from regutils import Recipe, load_digits, mlp, run_seeds
+
+    data = load_digits()
+    recipe = Recipe(lambda: mlp(hidden=(16,)), data, epochs=3, lr=1e-2,
+                    track={"test": data.test})  # fmt: skip
+    stacked = run_seeds(recipe, [0, 1])
+    assert recipe.last_mode == "stacked"
+    one_by_one = run_seeds(recipe, [0, 1], stack=False)
+    for a, b in zip(stacked, one_by_one):
+        assert a.metric("test_acc") == pytest.approx(b.metric("test_acc"), abs=1e-6)
+        assert a.metric("test_loss") == pytest.approx(b.metric("test_loss"), abs=1e-5)

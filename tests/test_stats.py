@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from regutils import holm, mean_interval, paired_interval
+from regutils import holm, mean_interval, paired_image_interval, paired_interval
 
 
 def test_mean_interval_matches_scipy():
@@ -43,3 +43,51 @@ def test_holm_by_hand():
 def test_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_paired_image_interval_by_hand():
+    # Oracle: the two-way analysis of variance written out with explicit loops.
+    rng = np.random.default_rng(0)
+    a = (rng.random((4, 30)) < 0.9).astype(float)
+    b = (rng.random((4, 30)) < 0.8).astype(float)
+    d = a - b
+    n, m = d.shape
+    grand = sum(d[s, i] for s in range(n) for i in range(m)) / (n * m)
+    seed_means = [sum(d[s]) / m for s in range(n)]
+    image_means = [sum(d[:, i]) / n for i in range(m)]
+    ms_s = m * sum((x - grand) ** 2 for x in seed_means) / (n - 1)
+    ms_i = n * sum((x - grand) ** 2 for x in image_means) / (m - 1)
+    ms_r = sum(
+        (d[s, i] - seed_means[s] - image_means[i] + grand) ** 2 for s in range(n) for i in range(m)
+    ) / ((n - 1) * (m - 1))
+    half = stats.t.ppf(0.975, n - 1) * np.sqrt((ms_s + max(ms_i - ms_r, 0)) / (n * m))
+    got = paired_image_interval(a, b)
+    assert (got.mean, got.low, got.high, got.n) == pytest.approx(
+        (grand, grand - half, grand + half, 4)
+    )
+
+
+def test_paired_image_interval_is_wider_than_the_seeds_only_interval():
+    # every seed gains on the same one image of six: certain over seeds, not over images
+    a = np.array([[1, 1, 1, 0, 1, 1], [1, 1, 0, 1, 1, 1], [1, 1, 1, 1, 0, 1]])
+    b = a.copy()
+    b[:, 1] = 0
+    seeds_only = paired_interval(a.mean(axis=1), b.mean(axis=1))
+    both = paired_image_interval(a, b)
+    assert seeds_only.low == pytest.approx(seeds_only.high)
+    assert both.low < 0 < both.high and both.mean == pytest.approx(seeds_only.mean)
+
+
+@pytest.mark.parametrize(
+    "a, b, error, match",
+    [
+        (np.ones(5), np.ones(5), ValueError, r"shape \(seeds, images\)"),
+        (np.ones((1, 5)), np.ones((1, 5)), ValueError, "at least 2"),
+        (np.ones((2, 5)), np.ones((2, 4)), ValueError, "same shape"),
+        (np.full((2, 2), np.nan), np.ones((2, 2)), ValueError, "finite"),
+        ([["a", "b"], ["c", "d"]], np.ones((2, 2)), TypeError, "numbers"),
+    ],
+)
+def test_paired_image_interval_rejects_bad_input(a, b, error, match):
+    with pytest.raises(error, match=match):
+        paired_image_interval(a, b)

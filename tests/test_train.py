@@ -91,6 +91,33 @@ def test_optimizer_instance(toy):
         fit(model, toy[0], epochs=2, optimizer=opt, lr=0.1)
 
 
+@pytest.mark.parametrize("name", ["sgd", "adam", "adamw"])
+def test_decay_bias_false_decays_the_matrices_only(toy, name):
+    """decay_bias=False is the optimizer built on two parameter groups by hand."""
+    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
+    models = []
+    for by_hand in (False, True):
+        set_seed(0)
+        model = mlp(4, (8,), 3)
+        kwargs = dict(optimizer=name, lr=0.05, weight_decay=0.5, decay_bias=False)
+        if by_hand:
+            matrices = [p for p in model.parameters() if p.ndim >= 2]
+            vectors = [p for p in model.parameters() if p.ndim < 2]
+            groups = [{"params": matrices}, {"params": vectors, "weight_decay": 0.0}]
+            kwargs = dict(optimizer=cls(groups, lr=0.05, weight_decay=0.5))
+        fit(model, toy[0], epochs=3, batch_size=10, shuffle=False, **kwargs)
+        models.append(model)
+    for p, q in zip(*(m.parameters() for m in models)):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6)
+    set_seed(0)
+    everything = mlp(4, (8,), 3)
+    fit(everything, toy[0], epochs=3, optimizer=name, lr=0.05, weight_decay=0.5)
+    assert not torch.allclose(everything[0].bias, models[0][0].bias)  # biases decayed there
+    with pytest.raises(ValueError, match="set them on the instance"):
+        opt = cls(models[0].parameters(), lr=0.1)
+        fit(models[0], toy[0], epochs=1, optimizer=opt, decay_bias=False)
+
+
 def test_divergence_stops_with_a_message_not_nans(toy):
     X, y = toy[0]
     target = y.float()  # regression with a far too large step: the loss explodes
@@ -124,6 +151,7 @@ def test_divergence_stops_with_a_message_not_nans(toy):
         ({"epochs": 1, "device": "tpu"}, ValueError, "'cpu', 'cuda', 'auto'"),
         ({"epochs": 1, "threads": 0}, ValueError, "threads must be an int >= 1, but got 0"),
         ({"epochs": 1, "threads": 1.5}, TypeError, "threads must be an int"),
+        ({"epochs": 1, "decay_bias": "no"}, TypeError, "decay_bias must be a bool, but got str"),
     ],
 )
 def test_bad_arguments(toy, kwargs, error, match):
@@ -245,3 +273,35 @@ def test_augment_may_return_soft_targets_for_cross_entropy(toy):
     model = nn.Linear(4, 3)
     fit(model, train, epochs=2, batch_size=16, augment=soft)
     torch.testing.assert_close(model.weight, hard.weight)
+
+
+def test_track_measures_more_sets_without_changing_training():
+    from regutils import load_digits, mlp
+
+    data = load_digits()
+
+    def run(**kwargs):
+        set_seed(0)
+        return fit(mlp(hidden=(16,)), data.train, data.val, epochs=3, lr=1e-2, **kwargs)
+
+    plain, tracked = run(), run(track={"test": data.test, "again": data.val})
+    for a, b in zip(plain.records, tracked.records):
+        assert {k: a[k] for k in a} == {k: b[k] for k in a}  # training untouched
+        assert b["again_loss"] == b["val_loss"] and 0 <= b["test_acc"] <= 1
+
+
+@pytest.mark.parametrize(
+    "track, error, match",
+    [
+        ([("test", (torch.zeros(2, 64), torch.zeros(2).long()))], TypeError, "mapping"),
+        ({"val": (torch.zeros(2, 64), torch.zeros(2).long())}, ValueError, "other than"),
+        ({"my set": (torch.zeros(2, 64), torch.zeros(2).long())}, ValueError, "identifiers"),
+        ({"test": torch.zeros(2, 64)}, TypeError, "track\\['test'\\]"),
+    ],
+)
+def test_track_bad_arguments(track, error, match):
+    from regutils import load_digits, mlp
+
+    data = load_digits()
+    with pytest.raises(error, match=match):
+        fit(mlp(hidden=(4,)), data.train, epochs=1, track=track)

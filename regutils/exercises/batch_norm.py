@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from regutils.exercises.core import Case, Exercise, register
+from regutils.stats import paired_image_interval
 
 
 def keras_running_stats(batches, momentum):
@@ -25,6 +26,19 @@ def fold_batch_norm(weight, bias, running_mean, running_var, gamma, beta, eps):
     # is one affine map: scale each row of W, and fold everything else into the bias.
     scale = gamma / torch.sqrt(running_var + eps)  # (units,)
     return weight * scale[:, None], (bias - running_mean) * scale + beta
+
+
+def which_is_better(a, b):
+    # a[s, i], b[s, i]: 1 if seed s's model gets image i right, else 0. The interval
+    # over the seeds alone treats these images as the only ones there are; counting the
+    # images too (a two-way analysis of variance of the differences) asks whether the
+    # difference would hold on other images as well.
+    interval = paired_image_interval(a, b)
+    if interval.low > 0:
+        return 1  # a is more accurate
+    if interval.high < 0:
+        return -1  # b is more accurate
+    return 0  # not distinguishable with these seeds and images
 
 
 _g = torch.Generator().manual_seed(8)
@@ -72,5 +86,36 @@ register(
         rtol=1e-6,
         hint="write gamma * (W x + b - mean) / sqrt(var + eps) + beta as W' x + b': each row i "
         "of W is multiplied by gamma_i / sqrt(var_i + eps).",
+    )
+)
+
+
+def _right(p: float, seeds: int, images: int) -> torch.Tensor:
+    """(seeds, images) of 0.0 and 1.0: each entry 1 with probability p."""
+    return (torch.rand(seeds, images, generator=_g, dtype=torch.float64) < p).double()
+
+
+# Three seeds on 200 images: the two agree except on the same four images, which a gets
+# right and b wrong on every seed. The seeds agree (+2 points each), the images do not.
+_same_four_b = _right(0.9, 3, 200)
+_same_four_a = _same_four_b.clone()
+_same_four_a[:, :4], _same_four_b[:, :4] = 1.0, 0.0
+_strong, _weak = _right(0.97, 5, 300), _right(0.85, 5, 300)  # a clear 12 points
+
+register(
+    Exercise(
+        name="batch_norm.which_is_better",
+        entry_point="which_is_better",
+        reference=which_is_better,
+        cases=[
+            Case((_same_four_a, _same_four_b)),
+            Case((_strong, _weak)),
+            Case((_weak, _strong)),
+            Case((_right(0.9, 5, 500), _right(0.9, 5, 500))),
+        ],
+        hint="paired_interval(a.mean(axis=1), b.mean(axis=1)) counts the seeds only: "
+        "four images right on every seed look certain. regutils.paired_image_interval(a, b) "
+        "counts the seeds and the images; return 1 when its interval lies above zero, -1 "
+        "when below, else 0.",
     )
 )

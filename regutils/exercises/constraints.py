@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from regutils.exercises.core import Case, Exercise, register
 
@@ -20,6 +21,17 @@ def matching_lam(X, y, w):
     n = X.shape[0]
     grad = X.T @ (X @ w - y) / n
     return float(-(w @ grad) / (w @ w))
+
+
+def lipschitz_bound(model):
+    # ReLU never stretches a distance and a bias shifts both points alike, so each
+    # linear layer stretches it by at most its largest singular value sigma(W):
+    # the product over the layers bounds the whole network.
+    bound = 1.0
+    for layer in model:
+        if isinstance(layer, nn.Linear):
+            bound *= torch.linalg.matrix_norm(layer.weight.detach(), ord=2).item()
+    return bound
 
 
 _g = torch.Generator().manual_seed(5)
@@ -65,5 +77,36 @@ register(
         rtol=1e-6,
         hint="the gradient of L(w) = (1/2n)||y - Xw||^2 is X^T (Xw - y) / n; at the "
         "constrained optimum it equals -lam * w, so project it on w.",
+    )
+)
+
+
+def _mlp(widths, scale, seed):
+    """An nn.Sequential of Linear and ReLU layers with weights scaled by ``scale``."""
+    generator = torch.Generator().manual_seed(seed)
+    layers = []
+    for i, (a, b) in enumerate(zip(widths, widths[1:])):
+        layer = nn.Linear(a, b)
+        with torch.no_grad():
+            layer.weight.copy_(scale * torch.randn(b, a, generator=generator) / a**0.5)
+        layers += [layer] if i == len(widths) - 2 else [layer, nn.ReLU()]
+    return nn.Sequential(*layers)
+
+
+register(
+    Exercise(
+        name="constraints.lipschitz_bound",
+        entry_point="lipschitz_bound",
+        reference=lipschitz_bound,
+        cases=[
+            Case((_mlp((64, 32, 10), 1.0, 0),)),
+            Case((_mlp((8, 16, 16, 3), 2.0, 1),)),
+            Case((_mlp((5, 4), 0.5, 2),)),
+            Case((nn.Sequential(nn.Linear(2, 2, bias=False)),)),
+        ],
+        rtol=1e-5,
+        hint="loop over the layers; for each nn.Linear multiply the running product by "
+        "torch.linalg.matrix_norm(layer.weight, ord=2) (its largest singular value), skip "
+        "the ReLUs, and return a float (.item()).",
     )
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from regutils.exercises.core import Case, Exercise, register
@@ -28,6 +29,26 @@ def matched_lambda(mu, eta, steps):
     # eigenvector; ridge leaves lam / (mu + lam). Equal when lam = mu r / (1 - r).
     remaining = (1 - eta * mu) ** steps
     return mu * remaining / (1 - remaining)
+
+
+def score_on_other_half(losses, patience):
+    # Choose the epoch on one half of the images, score it on the other half,
+    # both ways; the rule is stopping_epochs' (a strict improvement resets it).
+    losses = np.asarray(losses, dtype=float)  # (epochs, images)
+    half = losses.shape[1] // 2
+    halves = (np.arange(half), np.arange(half, losses.shape[1]))
+    scores = []
+    for choose, score in (halves, halves[::-1]):
+        best, kept, wait = math.inf, 0, 0
+        for epoch, value in enumerate(losses[:, choose].mean(axis=1), start=1):
+            if value < best:
+                best, kept, wait = value, epoch, 0
+            else:
+                wait += 1
+                if wait >= patience:
+                    break
+        scores.append(losses[kept - 1, score].mean())
+    return float(np.mean(scores))
 
 
 _mu = torch.tensor([1e-4, 1e-3, 1e-2, 0.1, 1.0], dtype=torch.float64)
@@ -62,5 +83,36 @@ register(
         rtol=1e-8,
         hint="solve (1 - eta * mu) ** steps == lam / (mu + lam) for lam, elementwise on the "
         "tensor mu.",
+    )
+)
+
+
+# (epochs, images) losses of four images: the first half's mean bumps at epoch 3 and is lowest
+# at 7; the second half's is lowest at 4, ties it at 6, and dips lower at 9. The patience decides
+# which epoch each half keeps.
+_half_a = np.array([1.0, 0.8, 0.85, 0.6, 0.5, 0.45, 0.4, 0.5, 0.62, 0.7, 0.8, 0.9])
+_half_b = np.array([1.2, 0.9, 0.7, 0.55, 0.6, 0.55, 0.65, 0.7, 0.5, 0.8, 0.9, 1.0])
+_spread = np.linspace(0.05, 0.2, 12)
+_losses = np.stack([_half_a - _spread, _half_a + _spread, _half_b + _spread, _half_b - _spread], 1)
+_odd = np.concatenate([_losses, _losses[:, 3:] + 0.3], axis=1)  # five images: halves of 2 and 3
+
+register(
+    Exercise(
+        name="early_stopping.score_on_other_half",
+        entry_point="score_on_other_half",
+        reference=score_on_other_half,
+        cases=[
+            Case((np.array([[1.0, 2.0], [0.5, 1.0], [0.8, 0.4], [0.9, 0.9]]), 1)),
+            Case((_losses, 1)),
+            Case((_losses, 2)),
+            Case((_losses, 3)),
+            Case((_losses, 5)),
+            Case((_odd, 2)),  # an odd number of images
+            Case((_losses, 20)),  # patience longer than the run
+        ],
+        hint="split the columns into losses[:, :n // 2] and losses[:, n // 2:]; replay the "
+        "rule on one half's mean per epoch (as stopping_epochs does, min_delta 0), read the "
+        "other half's mean at the kept epoch (epochs count from 1, rows from 0), then swap the "
+        "halves and average the two scores.",
     )
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from regutils.exercises.core import Case, Exercise, register
@@ -65,5 +67,46 @@ register(
         hint="start from the one-hot targets (torch.nn.functional.one_hot, as float), "
         "multiply by 1 - eps and add eps / n_classes to every entry: each row still sums "
         "to 1, and the true class gets 1 - eps + eps / n_classes.",
+    )
+)
+
+
+def paired_verdict(a, b):
+    # The 95% Student-t interval of the mean paired difference d = a - b over the seeds,
+    # mean(d) +- t(n - 1, 0.975) * std(d) / sqrt(n) (std with n - 1): 1 when it lies above
+    # zero, -1 when it lies below, 0 when it contains zero (the seeds cannot tell).
+    from scipy import stats
+
+    d = torch.as_tensor(a, dtype=torch.float64) - torch.as_tensor(b, dtype=torch.float64)
+    n = len(d)
+    half = stats.t.ppf(0.975, n - 1) * d.std().item() / math.sqrt(n)  # torch: n - 1
+    mean = d.mean().item()
+    if mean - half > 0:
+        return 1
+    if mean + half < 0:
+        return -1
+    return 0
+
+
+_base = torch.tensor([0.920, 0.926, 0.918, 0.930, 0.924, 0.922], dtype=torch.float64)
+_gain = torch.tensor([0.010, 0.014, 0.006, 0.012, 0.008, 0.010], dtype=torch.float64)
+_mixed = torch.tensor([0.012, -0.008, 0.004, -0.006, 0.010, -0.002], dtype=torch.float64)
+
+register(
+    Exercise(
+        name="noise_injection.paired_verdict",
+        entry_point="paired_verdict",
+        reference=paired_verdict,
+        cases=[
+            Case((_base + _gain, _base)),  # a gain on every seed: 1
+            Case((_base, _base + _gain)),  # the same, the other way round: -1
+            Case((_base + _mixed, _base)),  # up on some seeds, down on others: 0
+            Case((_base[:2] + torch.tensor([0.01, 0.03]), _base[:2])),  # 2 seeds: 0
+            Case((_base[:3] + torch.tensor([0.004, 0.005, 0.006]), _base[:3])),  # steady: 1
+        ],
+        hint="take d = a - b; with n = len(d), the half-width is "
+        "scipy.stats.t.ppf(0.975, n - 1) * d.std() / sqrt(n) (torch's std divides by "
+        "n - 1); return 1 if d.mean() - half > 0, -1 if d.mean() + half < 0, else 0. "
+        "regutils.paired_interval computes the same interval.",
     )
 )
