@@ -32,6 +32,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -246,6 +247,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _run_alongside(command: list[str], keep: int = 40) -> tuple[int, list[str]]:
+    """Run ``command``, its output streamed through; return its exit status and last lines."""
+    tail: deque[str] = deque(maxlen=keep)
+    with subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            tail.append(line)
+    return process.returncode, list(tail)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     chapters = [c.resolve() for c in args.chapters] or calibrated_chapters()
@@ -267,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     threads_one = args.jobs > 1 or bool(alongside)
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         futures = [pool.submit(run_pass, r, chapters, args.out, threads_one) for r in runs]
-        main_status = subprocess.run(alongside, cwd=ROOT).returncode if alongside else 0
+        main_status, main_tail = _run_alongside(alongside) if alongside else (0, [])
         results = []
         for future in futures:
             result = future.result()
@@ -309,8 +324,9 @@ def main(argv: list[str] | None = None) -> int:
     if errors:
         print("Passes in which a cell raised: " + ", ".join(errors))
     print(f"Report: {args.out / 'claims.md'}")
-    if main_status:
+    if main_status:  # its own summary scrolled away under the passes' report: repeat its end
         print(f"The command run alongside, {' '.join(alongside)}, exited with {main_status}.")
+        print("Its last lines:\n" + "".join(main_tail))
     return 1 if failed or errors or main_status else 0
 
 
