@@ -274,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.out is None:  # one folder per chapter, so that two runs side by side never mix
         args.out = OUT / (chapters[0].stem if len(chapters) == 1 else "book")
+    args.out = args.out.resolve()  # the kernels run in chapters/: a log path must be absolute
     args.out.mkdir(parents=True, exist_ok=True)
     print(f"{len(runs)} passes over {len(chapters)} chapters, {args.jobs} at a time", flush=True)
     alongside = args.alongside[1:] if args.alongside[:1] == ["--"] else args.alongside
