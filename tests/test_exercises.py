@@ -193,3 +193,26 @@ def test_a_near_miss_says_where_and_by_how_much_at_a_readable_precision():
     assert "the largest difference is at index (1,)" in message
     assert "off by 0.0002" in message and "tolerance 2e-06" in message
     assert "1.99999999" not in message and "2.0002" in message  # 6 digits, not 16
+
+
+def test_keep_ridge_minimizes_the_expected_loss_over_every_mask():
+    """The dropout exercise's reference solution, against the expectation computed by brute
+    force: every 0/1 mask of a row, weighted by its probability (the paper's convention, no
+    rescaling); the gradient of that exact expected loss vanishes at the solution."""
+    import itertools
+
+    from regutils.exercises.dropout import keep_ridge
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(6, 3, generator=g, dtype=torch.float64)
+    y = torch.randn(6, generator=g, dtype=torch.float64)
+    keep = 0.7
+    masks = torch.tensor(list(itertools.product([0.0, 1.0], repeat=3)), dtype=torch.float64)
+    probs = (keep**masks * (1 - keep) ** (1 - masks)).prod(dim=1)  # (8,)
+    w = keep_ridge(X, y, keep).clone().requires_grad_(True)
+    outputs = (masks[:, None, :] * X[None]) @ w  # (masks, rows)
+    expected = (probs[:, None] * (y - outputs) ** 2).sum(dim=0).mean() / 2
+    expected.backward()
+    assert w.grad.abs().max() < 1e-10
+    least_squares = torch.linalg.lstsq(X, y[:, None]).solution.squeeze(1)
+    assert torch.allclose(keep_ridge(X, y, 1.0), least_squares)  # nothing dropped
