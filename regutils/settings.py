@@ -42,9 +42,11 @@ BEST: dict[str, dict[str, float | int | str | bool]] = {
     # over WEIGHT_DECAYS, lowest mean validation loss over ten seeds (at 1 and 3).
     "adamw": {"weight_decay": 1.0},
     # Chapter 4 (04_early_stopping.ipynb), "The experiment: how patient?": EarlyStopping on
-    # the validation loss. The sweep over PATIENCES, scored on held-out validation halves,
-    # finds every patience from 5 on "patient enough" (held-out loss within 0.003); the
-    # chapter uses 10 in all its comparisons, and its assert checks 10 is on that plateau.
+    # the validation loss. The sweep over PATIENCES, over ten seeds and scored on held-out
+    # validation halves, finds every patience from 5 on "patient enough" (held-out losses
+    # within 0.01 of one another, the same held-out accuracy as the full budget); the
+    # chapter uses 10, a margin against bumps, and its hidden cell checks 10 is on that
+    # plateau (re-checked over 12 calibration passes of ten seeds each).
     "early_stopping": {"monitor": "val_loss", "patience": 10},
     # Chapter 5 (05_tying_and_constraints.ipynb), "The experiment: sweeping the radius":
     # MaxNorm(model, max_norm); the sweep over RADII, lowest mean validation loss (which
@@ -55,19 +57,24 @@ BEST: dict[str, dict[str, float | int | str | bool]] = {
     # Chapter 6 (06_noise_injection.ipynb), "The experiment: input noise on the reference
     # network": reference_model(input_noise=sigma); the chapter chooses σ by the mean
     # validation loss over ten seeds (both validation halves choose 0.3; its loss is about a
-    # third lower, also on the test images, and its accuracy within a point of the baseline's).
+    # third lower, also on the test images, its accuracy within a point or two of the
+    # baseline's, and it is the best calibrated network of the chapter).
     "input_noise": {"sigma": 0.3},
     # Chapter 6 (06_noise_injection.ipynb), "Noise on the weights": add_weight_noise(model,
     # sigma); the lowest mean validation loss over WEIGHT_SIGMAS, ten seeds, as for the
-    # inputs. No σ gains accuracy beyond the seeds' spread (σ = 0.01 gains nothing on ten
-    # seeds); 0.1 lowers the loss (about a fifth on validation, a tenth to a fifth on the
-    # test images) but costs about a point of test accuracy and no longer fits the training
-    # set perfectly. Label smoothing (ε = 0.1) was fixed in advance: no entry.
+    # inputs. No σ gains accuracy (σ = 0.01, said earlier to gain a point, is within half a
+    # point of the baseline on the test images); 0.1 lowers the loss (a tenth to a quarter
+    # on validation, 5 to 20% on the test images) but is less accurate on the test images (by
+    # a fraction of a point to about two) and no longer fits the training set perfectly. Label smoothing
+    # (ε = 0.1) was fixed in advance: no entry.
     "weight_noise": {"sigma": 0.1},
-    # Chapter 7 (07_dropout.ipynb), "The experiment: how much to drop, and where":
-    # reference_model(dropout=p) on the hidden layers; the sweep over RATES, highest mean
-    # validation accuracy (the loss keeps falling up to p = 0.8, which costs accuracy).
-    "dropout": {"p": 0.2},
+    # Chapter 7 (07_dropout.ipynb), "Choosing the rate, and scoring the choice on the test
+    # set": reference_model(dropout=p) on the hidden layers. Over ten seeds, 0.2 and 0.5 are
+    # not distinguishable in validation accuracy (each from no gain to a point or two over
+    # the baseline); the rule fixed in advance keeps Srivastava et al.'s default, 0.5, unless
+    # a rate is more accurate beyond the noise, and 0.5 has the lower validation loss. On the
+    # test set 0.5 keeps a lower loss but gains no accuracy over the baseline.
+    "dropout": {"p": 0.5},
     # Chapter 8 (08_batch_norm.ipynb) chooses nothing: batch norm has no strength to choose
     # (reference_model(batch_norm=True)), and its batch sizes, ghost batches, learning rates
     # and depths are all reported, scored on the test images, none picked: no entry.
