@@ -249,3 +249,11 @@ def test_calibrated_chapters_check_claims_with_claim(path):
 def test_some_chapters_are_calibrated():
     """The robustness run of make test needs at least one chapter (all of them, in the end)."""
     assert CALIBRATED
+
+
+def test_readers_are_told_which_chapters_are_calibrated():
+    """appendix/running.md names exactly the chapters whose bands were calibrated."""
+    text = (ROOT / "appendix" / "running.md").read_text()
+    section = text.split("## When a claim does not hold", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"\]\(\.\./chapters/(\w+)\.ipynb\)", section))
+    assert named == {p.stem for p in CALIBRATED}, "list the calibrated chapters in running.md"
