@@ -1,4 +1,4 @@
-r"""The text's claims, checked in the chapter: :func:`claim`.
+r"""The text's claims, checked in the chapter: :func:`regutils.claim`.
 
 A sentence of the book such as "validation accuracy stays about 8 points lower" is checked in a
 hidden cell of its chapter by ``claim("about 8 points lower", 100 * gap.mean(), between=(7, 9))``.
@@ -7,20 +7,20 @@ Two kinds of claim go through it:
 * **exact** facts (a from-scratch layer equals the PyTorch built-in to 1e-6, a count fixed by
   the data), checked tightly;
 * **measured** facts (accuracies, losses, epochs, orderings over seeds), whose band comes from
-  the spread of the quantity over many seed sets (``make calibrate``), so that it holds on any
+  the spread of the quantity over many seed sets (``make claims``), so that it holds on any
   reader's machine, not only on the one where the chapter was written.
 
 What happens when a claim does not hold depends on where the chapter runs, set by the
 environment variable ``REGUTILS_CLAIMS``:
 
-* ``strict`` (the test suite and ``make book`` set it): :class:`ClaimError`, an
+* ``strict`` (the test suite and ``make book`` set it): :class:`regutils.ClaimError`, an
   ``AssertionError``, so the build fails;
 * ``report`` (the default: a reader's JupyterLab or Colab): a box under the cell says what the
   text claims, what this run measured and the band it should lie in, and that another machine,
   library version or seed can move such numbers; the chapter goes on.
 
 When ``REGUTILS_CLAIMS_LOG`` names a file, every claim (held or not) is appended to it as one
-line of JSON: what ``make claims`` and ``make calibrate`` read to show each band beside the
+line of JSON: what ``make claims`` reads to show each band beside the
 range of values observed over many seed sets.
 """
 

@@ -290,7 +290,8 @@ def corrupt_labels(
     return noisy, wrong
 
 
-TRUE_CUBIC = (0.0, -1.0, 0.5, 1.5)  # c0 + c1 x + c2 x^2 + c3 x^3
+#: The cubic of chapter 1, as coefficients (c0, c1, c2, c3) of c0 + c1 x + c2 x^2 + c3 x^3.
+TRUE_CUBIC = (0.0, -1.0, 0.5, 1.5)
 
 
 def make_polynomial_data(

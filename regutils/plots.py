@@ -295,7 +295,7 @@ def plot_reliability(
     """Reliability diagram: accuracy against confidence, one line per model.
 
     Each model's predictions are binned by their top probability
-    (:func:`regutils.uncertainty.reliability`); a point is a bin's mean confidence and its
+    (:func:`regutils.reliability`); a point is a bin's mean confidence and its
     accuracy, so a calibrated model lies on the diagonal, an over-confident one below it and an
     under-confident one above. The legend gives each model's expected calibration error.
 

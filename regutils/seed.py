@@ -1,10 +1,10 @@
 """Reproducibility: the one place where a chapter's seeds become random numbers.
 
-Every random draw of a chapter starts from a seed given to :func:`set_seed` (Python's,
-NumPy's and PyTorch's global generators: initial weights, mini-batch order, dropout masks,
-noise and augmentation draws, the streams of a :class:`regutils.Recipe`), to
-:func:`torch_generator` and :func:`numpy_generator` (a chapter's own torch and NumPy generators), or to a data
-maker of :mod:`regutils.data` (:func:`regutils.make_polynomial_data`,
+Every random draw of a chapter starts from a seed given to :func:`regutils.set_seed`
+(Python's, NumPy's and PyTorch's global generators: initial weights, mini-batch order, dropout
+masks, noise and augmentation draws, the streams of a :class:`regutils.Recipe`), to
+:func:`regutils.torch_generator` and :func:`regutils.numpy_generator` (a chapter's own torch
+and NumPy generators), or to a data maker (:func:`regutils.make_polynomial_data`,
 :func:`regutils.make_sparse_regression`). All of them add the **seed shift**, read from the
 environment variable ``REGUTILS_SEED_SHIFT`` (unset: 0), to the seed they are given.
 

@@ -190,7 +190,7 @@ def reliability(probs: torch.Tensor, targets: torch.Tensor, *, bins: int = 10) -
 
     Each prediction's confidence is its top probability :math:`\hat p_i = \max_k p_{ik}`; the
     predictions are put in ``bins`` equal-width bins of :math:`(0, 1]` by it (bin :math:`b`
-    holds :math:`rac{b-1}{M} < \hat p_i \le rac{b}{M}`), and each bin gets its mean
+    holds :math:`\frac{b-1}{M} < \hat p_i \le \frac{b}{M}`), and each bin gets its mean
     confidence and its accuracy. A calibrated classifier has the two equal in every bin
     (Guo et al. 2017): the diagonal of a reliability diagram
     (:func:`regutils.plot_reliability`).
@@ -237,8 +237,8 @@ def expected_calibration_error(
 
     .. math::
 
-        \mathrm{ECE} = \sum_{b=1}^{M} rac{|B_b|}{N}
-            \,igl|\operatorname{acc}(B_b) - \operatorname{conf}(B_b)igr|
+        \mathrm{ECE} = \sum_{b=1}^{M} \frac{|B_b|}{N}
+            \,\bigl|\operatorname{acc}(B_b) - \operatorname{conf}(B_b)\bigr|
 
     with the bins :math:`B_b` of :func:`reliability` (Naeini et al. 2015; Guo et al. 2017).
     0 for a calibrated classifier; it has a small positive bias on few images, and depends on
@@ -277,7 +277,7 @@ def temperature_scale(
 
     .. math::
 
-        T^\star = rg\min_{T} \; -rac{1}{N} \sum_i \log \operatorname{softmax}
+        T^\star = \arg\min_{T} \; -\frac{1}{N} \sum_i \log \operatorname{softmax}
             (z_i / T)_{y_i}.
 
     :math:`T > 1` softens an over-confident network, :math:`T < 1` sharpens an

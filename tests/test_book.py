@@ -150,3 +150,14 @@ def test_a_chapter_nbval_did_not_pass_whole_is_left_for_the_build_to_run(tmp_pat
     for path in (failing, skipped):
         with pytest.raises(KeyError, match="Cache record not found"):
             cache.match_cache_notebook(nbformat.read(path, as_version=4))
+
+
+def test_api_page_names_every_public_name():
+    """appendix/api.md documents all of regutils.__all__ (checked on the source: no build)."""
+    import re
+
+    import regutils
+
+    text = (ROOT / "appendix" / "api.md").read_text()
+    missing = [n for n in regutils.__all__ if not re.search(rf"regutils(\.\w+)*\.{n}\b", text)]
+    assert not missing, f"add to appendix/api.md: {missing}"
