@@ -69,6 +69,7 @@ from regutils.stats import (
     mean_interval,
     paired_image_interval,
     paired_interval,
+    resampled_interval,
 )
 from regutils.train import cpu_threads, evaluate, fit, fused_optimizer, resolve_device
 from regutils.uncertainty import (
@@ -137,6 +138,7 @@ __all__ = [
     "numpy_generator",
     "paired_image_interval",
     "paired_interval",
+    "resampled_interval",
     "penalized_parameters",
     "plot_digits",
     "plot_gains",

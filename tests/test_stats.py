@@ -4,7 +4,13 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from regutils import holm, mean_interval, paired_image_interval, paired_interval
+from regutils import (
+    holm,
+    mean_interval,
+    paired_image_interval,
+    paired_interval,
+    resampled_interval,
+)
 
 
 def test_mean_interval_matches_scipy():
@@ -91,3 +97,39 @@ def test_paired_image_interval_is_wider_than_the_seeds_only_interval():
 def test_paired_image_interval_rejects_bad_input(a, b, error, match):
     with pytest.raises(error, match=match):
         paired_image_interval(a, b)
+
+
+def test_resampled_interval_by_hand():
+    d = np.array([0.02, -0.01, 0.03, 0.015])
+    interval, p = resampled_interval(d, n_train=200, n_test=500)
+    se = np.sqrt((1 / 4 + 500 / 200) * d.var(ddof=1))  # Nadeau and Bengio's correction
+    half = stats.t.ppf(0.975, 3) * se
+    assert interval.n == 4
+    assert interval.mean == pytest.approx(d.mean())
+    assert interval.high - interval.mean == pytest.approx(half)
+    assert p == pytest.approx(2 * stats.t.sf(d.mean() / se, 3))
+
+
+def test_resampled_interval_is_wider_than_the_plain_t_test():
+    d = [0.02, -0.01, 0.03, 0.015, 0.01]
+    corrected, p = resampled_interval(d, n_train=200, n_test=500)
+    plain = mean_interval(d)
+    assert corrected.low < plain.low and corrected.high > plain.high
+    assert p > stats.ttest_1samp(d, 0.0).pvalue
+    # with a tiny test set the correction vanishes: the plain t-test
+    nearly_plain, _ = resampled_interval(d, n_train=10**9, n_test=1)
+    assert nearly_plain.low == pytest.approx(plain.low)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"differences": [0.1], "n_train": 2, "n_test": 2}, ValueError, "at least 2"),
+        ({"differences": [0.1, 0.2], "n_train": 0, "n_test": 2}, ValueError, "n_train"),
+        ({"differences": [0.1, 0.2], "n_train": 2, "n_test": 1.5}, TypeError, "n_test"),
+        ({"differences": "ab", "n_train": 2, "n_test": 2}, TypeError, "differences"),
+    ],
+)
+def test_resampled_interval_rejects_bad_input(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        resampled_interval(**kwargs)
