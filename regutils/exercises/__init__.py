@@ -11,6 +11,7 @@ import regutils.exercises.batch_norm  # noqa: F401
 import regutils.exercises.choosing  # noqa: F401
 import regutils.exercises.dropout  # noqa: F401
 import regutils.exercises.noise_injection  # noqa: F401
+import regutils.exercises.regimes  # noqa: F401
 import regutils.exercises.weight_sharing  # noqa: F401
 from regutils.exercises import constraints, early_stopping, l1, l2, overfitting  # noqa: F401
 from regutils.exercises.core import (
