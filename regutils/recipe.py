@@ -22,6 +22,8 @@ those of its own run, drawn in the same order. The histories and weights therefo
 those of one run after another up to floating-point rounding (the batched products add
 in another order; measured: about 1e-8 after a few epochs), and the global random state
 ends where the last seed's run leaves it.
+Each seed may also train on its own draw of the data, ``recipe.train(seeds, splits=...)``
+(one :class:`regutils.Split` per seed, training sets of one size): still one stacked model.
 
 What can be stacked: an ``nn.Sequential`` of ``Flatten``, ``Linear``, ``ReLU``, ``Tanh``,
 ``GELU``, ``Dropout``, ``GaussianDropout``, ``GaussianNoise`` (what :func:`regutils.mlp` builds
@@ -365,6 +367,22 @@ def _fit_reason(kw: dict) -> str | None:
     return None
 
 
+def _splits_reason(datas: list[Split]) -> str | None:
+    """Why these per-seed splits need one run per seed, or ``None`` when they stack."""
+    if all(d is datas[0] for d in datas):
+        return None
+    try:
+        trains = [as_pair("train", d.train) for d in datas]
+    except TypeError as err:
+        return f"invalid splits ({err})"
+    shapes = {(tuple(X.shape), tuple(y.shape), X.dtype, y.dtype) for X, y in trains}
+    if len(shapes) > 1:
+        return "the splits' training sets differ in size or shape"
+    if len({d.val is None for d in datas}) > 1:
+        return "some splits have a validation set and some do not"
+    return None
+
+
 @contextlib.contextmanager
 def _seed_models(stacked: nn.Sequential, models: list[nn.Module]) -> Iterator[list[nn.Module]]:
     """The seeds' own models, their parameters replaced by views of the stacked ones.
@@ -470,7 +488,13 @@ class Recipe:
         set_seed(seed)
         return check_module("make_model()", self.make_model())
 
-    def train(self, seeds: Iterable[int], *, stack: bool = True) -> list[tuple[nn.Module, History]]:
+    def train(
+        self,
+        seeds: Iterable[int],
+        *,
+        stack: bool = True,
+        splits: Iterable[Split] | None = None,
+    ) -> list[tuple[nn.Module, History]]:
         """Train one model per seed; return each trained model with its history.
 
         With ``stack=True`` and more than one seed, the seeds are trained together as
@@ -479,9 +503,16 @@ class Recipe:
         ``recipe(seed)``, up to floating-point rounding. ``last_mode`` then
         says which way was taken, and why.
 
+        With ``splits``, seed ``seeds[i]`` trains on ``splits[i]`` instead of the
+        recipe's data (and is validated on its validation set): each seed its own
+        draw of the data, e.g. ``load_digits(seed=k)``, still stacked when the
+        training sets have one size and shape (else one after another).
+
         Args:
             seeds (iterable of int): non-negative seeds.
             stack (bool): allow stacking. Default: ``True``.
+            splits (iterable of Split, optional): one split per seed. Default: the
+                recipe's data for every seed.
 
         Returns:
             list of (nn.Module, History): one pair per seed, in order; each model
@@ -489,7 +520,8 @@ class Recipe:
 
         Raises:
             TypeError, ValueError: for bad seeds, a ``make_model`` that does not
-                return a module, or bad ``fit`` arguments (as :func:`regutils.fit`).
+                return a module, bad ``fit`` arguments (as :func:`regutils.fit`), or
+                ``splits`` that are not one Split per seed.
             FloatingPointError: when a seed's training diverges, as in
                 :func:`regutils.fit` (the first such seed in order).
 
@@ -503,26 +535,46 @@ class Recipe:
         seeds = check_seeds(seeds)
         if not isinstance(stack, bool):
             raise TypeError(f"stack must be a bool, but got {type(stack).__name__}")
-        data = self._data()
+        datas = self._splits(splits, len(seeds))
         reason = "stack=False" if not stack else None
         if reason is None and len(seeds) == 1:
             reason = "one seed"
-        reason = reason or _fit_reason(self.fit_kwargs)
+        reason = reason or _fit_reason(self.fit_kwargs) or _splits_reason(datas)
         if reason is None:
             try:
-                results = self._train_stacked(seeds, data)
+                results = self._train_stacked(seeds, datas)
                 self.last_mode = "stacked"
                 return results
             except _Unstackable as err:
                 reason = str(err)
         self.last_mode = f"sequential: {reason}"
         results = []
-        for seed in seeds:
+        for seed, data in zip(seeds, datas):
             model = self._build(seed)
             results.append((model, fit(model, data.train, data.val, **self.fit_kwargs)))
         return results
 
-    def _train_stacked(self, seeds: list[int], data: Split) -> list[tuple[nn.Module, History]]:
+    def _splits(self, splits: Iterable[Split] | None, n: int) -> list[Split]:
+        """One split per seed: ``splits`` checked, or the recipe's data ``n`` times."""
+        if splits is None:
+            return [self._data()] * n
+        if isinstance(splits, Split) or not isinstance(splits, Iterable):
+            raise TypeError(
+                f"splits must be a list of Splits, one per seed, but got {type(splits).__name__}"
+            )
+        splits = list(splits)
+        for i, split in enumerate(splits):
+            if not isinstance(split, Split):
+                raise TypeError(
+                    f"splits[{i}] must be a Split (see load_digits), but got {type(split).__name__}"
+                )
+        if len(splits) != n:
+            raise ValueError(f"splits must hold one Split per seed ({n}), but got {len(splits)}")
+        return splits
+
+    def _train_stacked(
+        self, seeds: list[int], datas: list[Split]
+    ) -> list[tuple[nn.Module, History]]:
         """All seeds as one stacked model; raises ``_Unstackable`` to fall back."""
         kw = self.fit_kwargs
         streams = _Streams()
@@ -536,9 +588,15 @@ class Recipe:
                 reason = "a penalty would read the noisy weights of weight noise"
         if reason is not None:
             raise _Unstackable(reason)
-        X, y = as_pair("train", data.train)
-        val = None if data.val is None else as_pair("val", data.val)
-        loss_fn, classification = _resolve_loss(kw.get("loss", "auto"), y)
+        trains = [as_pair("train", d.train) for d in datas]
+        vals = [None if d.val is None else as_pair("val", d.val) for d in datas]
+        shared = all(d is datas[0] for d in datas)
+        if shared:  # one data set: index it directly
+            X, y = trains[0]
+        else:  # (S, n, ...): seed s's own training set at X[s]
+            X = torch.stack([pair[0] for pair in trains])
+            y = torch.stack([pair[1] for pair in trains])
+        loss_fn, classification = _resolve_loss(kw.get("loss", "auto"), trains[0][1])
         layers: list[nn.Module] = []
         for i, layer in enumerate(models[0]):
             if isinstance(layer, nn.Linear):
@@ -552,17 +610,23 @@ class Recipe:
         stacked = nn.Sequential(*layers)
         threads = kw.get("threads", STACKED_THREADS)
         with cpu_threads(threads):
-            histories = self._loop(stacked, models, streams, X, y, val, loss_fn, classification)
+            histories = self._loop(
+                stacked, models, streams, (X, y, shared), trains, vals, loss_fn, classification
+            )
         for i, layer in enumerate(stacked):
             if isinstance(layer, _StackedLinear):
                 layer.unstack([m[i] for m in models])
         streams.finish()
         return list(zip(models, histories))
 
-    def _loop(self, stacked, models, streams, X, y, val, loss_fn, classification) -> list[History]:
+    def _loop(
+        self, stacked, models, streams, data, trains, vals, loss_fn, classification
+    ) -> list[History]:
         kw = self.fit_kwargs
+        X, y, shared = data
         S = len(streams.torch)
-        n = len(X)
+        n = len(trains[0][0])
+        seed_rows = torch.arange(S)[:, None]
         step = n if kw.get("batch_size") is None else kw["batch_size"]
         augment, penalty = kw.get("augment"), kw.get("penalty")
         opt = _make_optimizer(  # fit's own optimizer, built on the stacked weights
@@ -587,13 +651,15 @@ class Recipe:
             orders = torch.stack(orders)
             for start in range(0, n, step):
                 idx = orders[:, start : start + step]
+                rows = idx if shared else (seed_rows, idx)
                 if augment is None:
-                    xb, yb = X[idx], y[idx]
+                    xb, yb = X[rows], y[rows]
                 else:
                     pairs = []
                     for s in range(S):
+                        Xs, ys = trains[s]
                         with streams.use(s, everything=True):
-                            pairs.append(_augmented(augment, X[idx[s]], y[idx[s]]))
+                            pairs.append(_augmented(augment, Xs[idx[s]], ys[idx[s]]))
                     if len({(p[0].shape, p[1].shape, p[1].dtype) for p in pairs}) > 1:
                         raise _Unstackable("augment returned batches of different shapes")
                     xb = torch.stack([p[0] for p in pairs])
@@ -616,11 +682,15 @@ class Recipe:
             records = [{"epoch": epoch} for _ in range(S)]
             stacked.eval()
             with torch.no_grad():
-                for split, pair in (("train", (X, y)), ("val", val), *tracked.items()):
-                    if pair is None:
-                        continue
-                    Xs, ys = pair
+                for split, per_seed in (
+                    ("train", trains),
+                    ("val", vals),
+                    *((name, [pair] * S) for name, pair in tracked.items()),
+                ):
                     for s in range(S):  # one seed at a time: as fast, and kinder to caches
+                        if per_seed[s] is None:
+                            continue
+                        Xs, ys = per_seed[s]
                         out = _seed_forward(stacked, s, Xs)
                         records[s][f"{split}_loss"] = loss_fn(out, ys).item()
                         if classification:

@@ -363,3 +363,37 @@ def test_tracked_sets_are_measured_the_same_stacked():
     for a, b in zip(stacked, one_by_one):
         assert a.metric("test_acc") == pytest.approx(b.metric("test_acc"), abs=1e-6)
         assert a.metric("test_loss") == pytest.approx(b.metric("test_loss"), abs=1e-5)
+
+
+def test_each_seed_trains_on_its_own_split():
+    splits = [load_digits(n_train=60, n_val=40, seed=k) for k in (1, 2, 3)]
+    recipe = Recipe(small(dropout=0.2), augment=noisy_augment, epochs=3, lr=1e-2)
+    stacked = recipe.train(SEEDS, splits=splits)
+    assert recipe.last_mode == "stacked"
+    sequential = recipe.train(SEEDS, stack=False, splits=splits)
+    assert_same_runs(stacked, sequential)
+    for seed, split, (_, history) in zip(SEEDS, splits, stacked):  # each its own split
+        alone = Recipe(small(dropout=0.2), split, augment=noisy_augment, epochs=3, lr=1e-2)
+        torch.testing.assert_close(alone(seed).records, history.records, **TOL)
+    # the splits differ: so do the runs on them, from the same seed
+    same_seed = recipe.train([0, 0], splits=splits[:2])
+    assert same_seed[0][1].final["train_loss"] != same_seed[1][1].final["train_loss"]
+
+
+def test_splits_of_other_sizes_train_one_after_another():
+    splits = [load_digits(n_train=60, n_val=40), load_digits(n_train=50, n_val=40)]
+    recipe = Recipe(small(), epochs=2, lr=1e-2)
+    runs = recipe.train([0, 1], splits=splits)
+    assert recipe.last_mode == "sequential: the splits' training sets differ in size or shape"
+    assert runs[1][1] == Recipe(small(), splits[1], epochs=2, lr=1e-2)(1)
+
+
+def test_bad_splits():
+    recipe = Recipe(small(), epochs=1)
+    split = load_digits(n_train=60, n_val=40)
+    with pytest.raises(TypeError, match="splits must be a list of Splits, one per seed"):
+        recipe.train([0, 1], splits=split)
+    with pytest.raises(TypeError, match=r"splits\[1\] must be a Split"):
+        recipe.train([0, 1], splits=[split, split.train])
+    with pytest.raises(ValueError, match=r"one Split per seed \(2\), but got 3"):
+        recipe.train([0, 1], splits=[split] * 3)
