@@ -14,7 +14,7 @@ from regutils.augment import (
     mixup,
     random_affine,
 )
-from regutils.callbacks import Callback, EarlyStopping, TrainState
+from regutils.callbacks import Callback, EarlyStopping, ForEachModel, TrainState
 from regutils.claims import ClaimError, claim
 from regutils.constraints import MaxNorm, max_norm_, unit_norms
 from regutils.data import (
@@ -92,6 +92,7 @@ __all__ = [
     "ClaimError",
     "Confidence",
     "EarlyStopping",
+    "ForEachModel",
     "GaussianDropout",
     "GaussianNoise",
     "History",

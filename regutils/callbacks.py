@@ -218,3 +218,55 @@ class EarlyStopping(Callback):
         if restore:
             kept.restored_epoch = self.best_epoch
         return kept
+
+
+class ForEachModel(Callback):
+    """A callback built afresh for each model that training starts on.
+
+    Some callbacks act on one layer of one model (e.g.
+    :class:`regutils.ProximalL1` on ``model[0]``), but a :class:`regutils.Recipe`
+    builds a new model for every seed. ``ForEachModel(build)`` calls
+    ``build(model)`` at the start of every fit and forwards every hook to the
+    callback it returns.
+
+    Args:
+        build (callable): ``build(model) -> Callback``.
+
+    Raises:
+        TypeError: if ``build`` is not callable, or (at the start of a fit) does not
+            return a :class:`Callback`.
+
+    Example::
+
+        >>> from regutils import ProximalL1, Recipe
+        >>> first_layer_l1 = ForEachModel(lambda model: ProximalL1(model[0], lam=0.3))
+        >>> recipe = Recipe(callbacks=[first_layer_l1])  # each seed's own first layer
+    """
+
+    def __init__(self, build) -> None:
+        if not callable(build):
+            raise TypeError(f"build must be a callable build(model) -> Callback, but got {build!r}")
+        self.build = build
+        self.inner: Callback | None = None
+
+    def __repr__(self) -> str:
+        return f"ForEachModel({getattr(self.build, '__name__', repr(self.build))})"
+
+    def on_fit_start(self, state: TrainState) -> None:
+        inner = self.build(state.model)
+        if not isinstance(inner, Callback):
+            raise TypeError(f"build(model) must return a Callback, but got {type(inner).__name__}")
+        self.inner = inner
+        inner.on_fit_start(state)
+
+    def on_epoch_start(self, state: TrainState) -> None:
+        self.inner.on_epoch_start(state)
+
+    def on_batch_end(self, state: TrainState) -> None:
+        self.inner.on_batch_end(state)
+
+    def on_epoch_end(self, state: TrainState) -> None:
+        self.inner.on_epoch_end(state)
+
+    def on_fit_end(self, state: TrainState) -> None:
+        self.inner.on_fit_end(state)

@@ -129,3 +129,28 @@ def test_replay_checks_its_input():
         EarlyStopping().replay([{"epoch": 1, "val_loss": 1.0}])
     with pytest.raises(ValueError, match="val_acc"):
         EarlyStopping("val_acc", "max").replay(History([{"epoch": 1, "val_loss": 1.0}]))
+
+
+def test_for_each_model_builds_its_callback_on_each_model():
+    from regutils import ForEachModel, ProximalL1, Recipe, load_digits, mlp
+
+    built = []
+
+    def first_layer_l1(model):
+        built.append(model)
+        return ProximalL1(model[0], lam=0.5)
+
+    data = load_digits(n_train=60, n_val=40)
+    recipe = Recipe(lambda: mlp(hidden=(16,)), data, epochs=3, lr=1e-2,
+                    callbacks=[ForEachModel(first_layer_l1)])  # fmt: skip
+    runs = recipe.train([0, 1])
+    assert recipe.last_mode.startswith("sequential")
+    assert [id(m) for m in built] == [id(m) for m, _ in runs]  # one per model
+    for model, _ in runs:  # each model's own first layer was thresholded
+        assert (model[0].weight == 0).float().mean() > 0.1
+        assert (model[2].weight == 0).float().mean() == 0  # not the output layer
+    with pytest.raises(TypeError, match="build must be a callable"):
+        ForEachModel(3)
+    bad = Recipe(lambda: mlp(hidden=(16,)), data, epochs=1, callbacks=[ForEachModel(lambda m: m)])
+    with pytest.raises(TypeError, match="build\\(model\\) must return a Callback"):
+        bad.train([0])
