@@ -216,3 +216,16 @@ def test_keep_ridge_minimizes_the_expected_loss_over_every_mask():
     assert w.grad.abs().max() < 1e-10
     least_squares = torch.linalg.lstsq(X, y[:, None]).solution.squeeze(1)
     assert torch.allclose(keep_ridge(X, y, 1.0), least_squares)  # nothing dropped
+
+
+def test_a_verdict_in_words_is_compared_as_text():
+    from regutils.exercises.combining import combination_verdict
+
+    def always_distinguishable(combination, parts):
+        best, _ = combination_verdict(combination, parts)
+        return best, "adds up"
+
+    result = check("combining.combination_verdict", always_distinguishable)
+    assert not result.passed
+    assert "expected 'not distinguishable', received 'adds up'" in result.message
+    assert check("combining.combination_verdict", lambda c, p: (3, "worse")).n_passed == 0

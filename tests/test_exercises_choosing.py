@@ -1,4 +1,4 @@
-"""Oracles for the Choosing and combining regularizers chapter's reference solutions."""
+"""Oracles for the Choosing regularizers chapter's reference solutions."""
 
 import math
 

@@ -9,6 +9,7 @@ notebook.
 import regutils.exercises.augmentation  # noqa: F401
 import regutils.exercises.batch_norm  # noqa: F401
 import regutils.exercises.choosing  # noqa: F401
+import regutils.exercises.combining  # noqa: F401
 import regutils.exercises.dropout  # noqa: F401
 import regutils.exercises.noise_injection  # noqa: F401
 import regutils.exercises.regimes  # noqa: F401

@@ -1,4 +1,4 @@
-"""Exercises of the Choosing and combining regularizers chapter, with their reference solutions."""
+"""Exercises of the Choosing regularizers chapter, with their reference solutions."""
 
 from __future__ import annotations
 

@@ -116,6 +116,10 @@ def _where(e: np.ndarray, r: np.ndarray, rtol: float, atol: float) -> str:
 
 def _compare(expected: object, received: object, rtol: float, atol: float) -> str | None:
     """None when ``received`` matches ``expected``, else what differs, in words."""
+    if isinstance(expected, str):  # a name or a verdict: exactly that text
+        if isinstance(received, str) and received == expected:
+            return None
+        return f"expected {expected!r}, received {_short(received)}"
     if isinstance(expected, (tuple, list)):
         if not isinstance(received, (tuple, list)) or len(received) != len(expected):
             return f"expected a tuple of {len(expected)} values, received {_short(received)}"
