@@ -1,4 +1,4 @@
-"""Every technique of the book at its chosen setting, and how the capstone scores them.
+"""Every technique of the book at its chosen setting, and how two chapters score them.
 
 The two chapters that put the techniques side by side ("Choosing regularizers" and
 "Combining regularizers") train the same configurations on the same seeds and score them
@@ -46,7 +46,7 @@ def first_layer_l1(model: nn.Module) -> ProximalL1:
 
 
 def technique_recipes() -> dict[str, Recipe]:
-    """Each technique of the capstone's table, at its setting in :data:`regutils.BEST`.
+    """Each technique of the table of "Choosing regularizers", at its setting in :data:`regutils.BEST`.
 
     The reference run (``Recipe()``) with one technique added: L1 on the first layer
     (rebuilt for each model by :class:`regutils.ForEachModel`), an L2 penalty, early
