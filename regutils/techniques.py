@@ -3,7 +3,7 @@
 The two chapters that put the techniques side by side ("Choosing regularizers" and
 "Combining regularizers") train the same configurations on the same seeds and score them
 the same way. :func:`technique_recipes` builds each configuration as a
-:class:`regutils.Recipe` from :data:`regutils.BEST`; :func:`measure` trains a recipe on
+:class:`regutils.Recipe` from :data:`regutils.settings.BEST`; :func:`measure` trains a recipe on
 several seeds and scores every network on the validation set; :func:`paired_gain` compares
 two configurations' right and wrong answers, counting the seeds and the images.
 """
@@ -46,12 +46,14 @@ def first_layer_l1(model: nn.Module) -> ProximalL1:
 
 
 def technique_recipes() -> dict[str, Recipe]:
-    """Each technique of the table of "Choosing regularizers", at its setting in :data:`regutils.BEST`.
+    """Each technique of the table of "Choosing regularizers", at its chosen setting.
+
+    The settings come from :data:`regutils.settings.BEST`.
 
     The reference run (``Recipe()``) with one technique added: L1 on the first layer
     (rebuilt for each model by :class:`regutils.ForEachModel`), an L2 penalty, early
     stopping, a max-norm bound on every weight (``MaxNorm(None, c)``), input noise,
-    weight noise, label smoothing (ε = :data:`LABEL_SMOOTHING`), dropout, batch norm (no
+    weight noise, label smoothing (ε = ``LABEL_SMOOTHING``), dropout, batch norm (no
     setting to choose) and half-pixel shifts. Weight sharing is not in it: a CNN is
     another network, not an addition to this one.
 
