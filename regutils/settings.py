@@ -94,6 +94,13 @@ BEST: dict[str, dict[str, float | int | str | bool]] = {
     # points, inside the seed noise; the CNN's mean validation loss is usually the lowest,
     # not on every set of seeds.
     "weight_sharing": {"connectivity": "conv"},
+    # Chapter 16 (16_ensembles_and_averaging.ipynb) chooses nothing: the number of members,
+    # the cycle length and rate of the snapshot runs (5 cycles of 30 epochs, η0 = 0.001), the
+    # SWA start and rates and the EMA's β are fixed in advance and every model is scored on
+    # the test images, none picked: no entry.
+    # Chapter 17 (17_adversarial_training.ipynb) chooses nothing: the budget ε = 0.1, FGSM
+    # with Goodfellow et al.'s half-and-half mix and the comparison noises are fixed in
+    # advance, and every network is scored on the test images, none picked: no entry.
 }
 
 

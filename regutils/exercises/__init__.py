@@ -6,11 +6,14 @@ notebook.
 """
 
 # importing a chapter's module registers its exercises
+import regutils.exercises.adversarial  # noqa: F401
 import regutils.exercises.augmentation  # noqa: F401
 import regutils.exercises.batch_norm  # noqa: F401
 import regutils.exercises.choosing  # noqa: F401
 import regutils.exercises.combining  # noqa: F401
 import regutils.exercises.dropout  # noqa: F401
+import regutils.exercises.ensembles  # noqa: F401
+import regutils.exercises.implicit  # noqa: F401
 import regutils.exercises.noise_injection  # noqa: F401
 import regutils.exercises.regimes  # noqa: F401
 import regutils.exercises.weight_sharing  # noqa: F401
