@@ -85,7 +85,9 @@ def top_hessian_eigenvalue(
     (:func:`hessian_vector_product`) on the mean loss over all of ``data`` (one batch), with
     the model in evaluation mode (no dropout); its mode is restored. It stops when
     :math:`\lambda` changes by less than ``tol`` relative to its size, or after
-    ``iterations`` steps. Near a minimum the Hessian is close to positive semi-definite and
+    ``iterations`` steps; at that cap it returns its current estimate without a warning,
+    which, when the top eigenvalues are close, can fall slightly short of the true one.
+    Near a minimum the Hessian is close to positive semi-definite and
     this is the largest eigenvalue, the usual measure of *sharpness*; far from one, a
     negative eigenvalue can be the largest in magnitude, and the sign says so.
 

@@ -12,8 +12,10 @@ from regutils.exercises.core import Case, Exercise, register
 
 def modified_loss(loss_fn, w, eta):
     # L(w) + eta/4 |grad L(w)|^2; create_graph=True keeps the gradient differentiable,
-    # so that the modified loss can itself be minimized by gradient descent.
-    w = w.detach().requires_grad_(True)
+    # so that the modified loss can itself be minimized by gradient descent. A w that
+    # already requires a gradient is used as is, so the graph reaches back to it.
+    if not w.requires_grad:
+        w = w.detach().requires_grad_(True)
     loss = loss_fn(w)
     (grad,) = torch.autograd.grad(loss, w, create_graph=True)
     return loss + eta / 4 * (grad**2).sum()
@@ -55,7 +57,8 @@ register(
             Case((_logistic, torch.tensor([0.3, -0.7], dtype=torch.float64), 1.0)),
             Case((_product, torch.tensor([1.0, 1.0], dtype=torch.float64), 0.5)),  # a minimum
         ],
-        hint="compute loss = loss_fn(w) on a w that requires a gradient, then "
+        hint="if w does not require a gradient, make a copy that does "
+        "(w.detach().requires_grad_(True)); compute loss = loss_fn(w), then "
         "(g,) = torch.autograd.grad(loss, w, create_graph=True), and return "
         "loss + eta / 4 * (g ** 2).sum().",
     )
